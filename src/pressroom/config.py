@@ -1,0 +1,154 @@
+"""Workspaces and their ``pressroom.yaml``.
+
+A workspace is the nearest folder, from a starting folder upward, that holds
+``pressroom.yaml``. Outside any workspace, a profile's own folder stands in as
+the root, with built-in defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .diagnostics import ContentError
+from .validation import validate
+from .yamlsource import load_yaml
+
+CONFIG_FILE = "pressroom.yaml"
+
+_PAGE_SIZE_NAMES = {
+    "a5", "a4", "a3", "b5", "b4", "jis-b5", "jis-b4", "letter", "legal", "ledger",
+}  # fmt: skip
+_LENGTH = r"\d+(\.\d+)?(mm|cm|in|pt|pc|px|q)"
+_PAGE_SIZE = re.compile(
+    rf"^((?P<name>[a-z0-9-]+)(\s+(portrait|landscape))?|{_LENGTH}(\s+{_LENGTH})?)$", re.I
+)
+_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def check_lang(value: str) -> str:
+    if not _LANG.match(value):
+        raise ValueError(f"{value!r} is not a BCP 47 language tag (for example en, en-GB, ar)")
+    return value
+
+
+class PressroomConfig(BaseModel):
+    """The settings in ``pressroom.yaml``; every field is optional."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    publication: str = Field("Pressroom", description="Publication name, shown in running heads.")
+    lang: str = Field("en", description="Default language of profiles (BCP 47).")
+    layout: str = Field("magazine", description="Default layout for profiles.")
+    page_size: str = Field("A4", description="CSS page size: A4, letter, '170mm 240mm'...")
+    content_dir: str = Field("content", description="Folder holding profiles/ (and editions/).")
+    output_dir: str = Field("build", description="Folder where `pressroom build` writes PDFs.")
+
+    @field_validator("lang")
+    @classmethod
+    def _check_lang(cls, value: str) -> str:
+        return check_lang(value)
+
+    @field_validator("page_size")
+    @classmethod
+    def _check_page_size(cls, value: str) -> str:
+        match = _PAGE_SIZE.match(value.strip())
+        if not match or (match["name"] and match["name"].lower() not in _PAGE_SIZE_NAMES):
+            names = ", ".join(sorted(_PAGE_SIZE_NAMES))
+            hint = f"use one of {names}, or two lengths like '170mm 240mm'"
+            raise ValueError(f"{value!r} is not a page size; {hint}")
+        return value.strip()
+
+
+@dataclass
+class Workspace:
+    """Where content lives and outputs go, with its configuration."""
+
+    root: Path
+    config: PressroomConfig = field(default_factory=PressroomConfig)
+    config_path: Path | None = None
+
+    @property
+    def is_standalone(self) -> bool:
+        """True when there is no ``pressroom.yaml`` (a lone profile rendered with defaults)."""
+        return self.config_path is None
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.root / self.config.content_dir / "profiles"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / self.config.output_dir
+
+    @property
+    def layouts_dir(self) -> Path:
+        return self.root / "layouts"
+
+    def contains(self, path: Path) -> bool:
+        try:
+            path.resolve().relative_to(self.root.resolve())
+        except ValueError:
+            return False
+        return True
+
+    def profile_paths(self) -> list[Path]:
+        """Every profile source in the workspace, in a stable order."""
+        if not self.profiles_dir.is_dir():
+            return []
+        return sorted(p for p in self.profiles_dir.glob("*.md") if p.is_file())
+
+    @classmethod
+    def standalone(cls, folder: Path) -> Workspace:
+        return cls(root=folder.resolve())
+
+    @classmethod
+    def load(cls, root: Path) -> Workspace:
+        """Read ``root/pressroom.yaml``; raises :class:`ContentError` listing its problems."""
+        config_path = root.resolve() / CONFIG_FILE
+        text = config_path.read_text(encoding="utf-8")
+        data, lines = load_yaml(text, config_path)
+        config, diagnostics = validate(PressroomConfig, data, config_path, lines)
+        if config is None:
+            raise ContentError(diagnostics)
+        workspace = cls(root=config_path.parent, config=config, config_path=config_path)
+        workspace.warnings = diagnostics  # type: ignore[attr-defined]
+        return workspace
+
+
+def find_workspace(start: Path) -> Workspace | None:
+    """The workspace holding ``start`` (searching upward), or None."""
+    start = start.resolve()
+    for folder in [start, *start.parents]:
+        if (folder / CONFIG_FILE).is_file():
+            return Workspace.load(folder)
+    return None
+
+
+def workspace_for_file(profile: Path, cwd: Path | None = None) -> Workspace:
+    """The workspace a profile belongs to.
+
+    The workspace found from ``cwd`` if it holds the file; else the one found from the
+    file's own folder; else the file's folder as a standalone root with defaults.
+    """
+    profile = profile.resolve()
+    for start in (cwd or Path.cwd(), profile.parent):
+        workspace = find_workspace(start)
+        if workspace is not None and workspace.contains(profile):
+            return workspace
+    return Workspace.standalone(profile.parent)
+
+
+def builtin_root() -> Path:
+    """The folder holding the built-in ``layouts/`` and ``assets/fonts/``.
+
+    An installed wheel carries them in ``pressroom/data``; a source checkout (or an
+    editable install) uses the repository's top-level folders directly.
+    """
+    package_data = Path(__file__).resolve().parent / "data"
+    if (package_data / "layouts").is_dir():
+        return package_data
+    return Path(__file__).resolve().parents[2]

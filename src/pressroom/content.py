@@ -1,0 +1,290 @@
+"""Profiles: Markdown files with YAML front matter, loaded and checked.
+
+``load_profile`` returns a :class:`Profile` or raises :class:`ContentError` listing
+every problem in the file (YAML syntax, missing or mistyped fields, unreadable
+illustrations, images that point outside the workspace) with its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+
+from .config import Workspace, builtin_root, check_lang, workspace_for_file
+from .diagnostics import ContentError, Diagnostic
+from .markup import image_references
+from .resources import ResourceRefused, image_problem, resolve_local
+from .validation import validate
+from .yamlsource import LineMap, load_yaml
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date known to the year, the month or the day: ``2016``, ``2016-06``, ``2016-06-14``."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.year:04d}"
+        if self.month:
+            text += f"-{self.month:02d}"
+        if self.day:
+            text += f"-{self.day:02d}"
+        return text
+
+    @classmethod
+    def parse(cls, value: Any) -> PartialDate:
+        if isinstance(value, PartialDate):
+            return value
+        if isinstance(value, dt.date):
+            return cls(value.year, value.month, value.day)
+        text = str(value).strip() if isinstance(value, int | str) else ""
+        match = _PARTIAL_DATE.match(text)
+        if match:
+            year, month, day = (int(g) if g else None for g in match.groups())
+            try:
+                dt.date(year, month or 1, day or 1)
+            except ValueError:
+                match = None
+            else:
+                return cls(year, month, day)
+        raise ValueError(f"{value!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+def _text(value: Any) -> Any:
+    """Fact values like ``1967`` or ``3.5`` arrive from YAML as numbers; they are text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | dt.date):
+        return str(value)
+    return value
+
+
+def _full_date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+class Illustration(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    src: str
+    alt: str
+    credit: str
+    caption: str | None = None
+
+
+class Fact(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    label: Text
+    value: Text
+
+
+class TimelineEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
+
+    date: Annotated[PartialDate, BeforeValidator(PartialDate.parse)]
+    event: str
+
+
+class FrontMatter(BaseModel):
+    """The fields of a profile's front matter (the content contract)."""
+
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
+
+    title: str
+    dek: str | None = None
+    kicker: str | None = None
+    byline: str | None = None
+    date: Annotated[dt.date, BeforeValidator(_full_date)] | None = None
+    lang: str | None = None
+    tags: list[Text] = []
+    slug: str | None = None
+    layout: str | None = None
+    illustration: Illustration | None = None
+    facts: list[Fact] = []
+    timeline: list[TimelineEvent] = []
+    related: list[str] = []
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, value: str | None) -> str | None:
+        return None if value is None else check_lang(value)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str | None) -> str | None:
+        if value is not None and not _SLUG.match(value):
+            raise ValueError(
+                f"{value!r} is not a slug; use lower-case letters, digits, '-', '.' and '_'"
+            )
+        return value
+
+
+@dataclass
+class Profile:
+    """A loaded, validated profile, ready for a layout."""
+
+    source: Path
+    meta: FrontMatter
+    body: str
+    body_line: int
+    workspace: Workspace
+    illustration_path: Path | None = None
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return self.meta.slug or slug_from_path(self.source)
+
+    @property
+    def lang(self) -> str:
+        return self.meta.lang or self.workspace.config.lang
+
+    @property
+    def layout(self) -> str:
+        return self.meta.layout or self.workspace.config.layout
+
+
+def slug_from_path(path: Path) -> str:
+    return path.name.removesuffix(".md")
+
+
+def resource_roots(workspace: Workspace) -> list[Path]:
+    """Folders a document of this workspace may read from."""
+    return [workspace.root, builtin_root() / "layouts", builtin_root() / "assets"]
+
+
+def load_profile(path: str | Path, workspace: Workspace | None = None) -> Profile:
+    """Load and check a profile; raise :class:`ContentError` listing every error in it.
+
+    Warnings (such as an unknown field) do not stop loading: they are kept in
+    ``Profile.warnings``.
+    """
+    path = Path(path).resolve()
+    if workspace is None:
+        workspace = workspace_for_file(path)
+    profile, diagnostics = _load(path, workspace)
+    if profile is None or any(d.is_error for d in diagnostics):
+        raise ContentError(diagnostics)
+    profile.warnings = diagnostics
+    return profile
+
+
+def check_profile(path: str | Path, workspace: Workspace | None = None) -> list[Diagnostic]:
+    """Every problem in a profile (errors and warnings), without raising."""
+    path = Path(path).resolve()
+    if workspace is None:
+        workspace = workspace_for_file(path)
+    try:
+        _, diagnostics = _load(path, workspace)
+    except ContentError as error:
+        return error.diagnostics
+    return diagnostics
+
+
+def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagnostic]]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ContentError([Diagnostic(path, None, None, "file not found")]) from None
+    except OSError as error:
+        raise ContentError(
+            [Diagnostic(path, None, None, f"cannot read: {error.strerror}")]
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ContentError(
+            [Diagnostic(path, line, None, f"not UTF-8 text (byte {error.start}); save it as UTF-8")]
+        ) from None
+
+    front, first_line, body, body_line = split_front_matter(text, path)
+    data, lines = load_yaml(front, path, first_line)
+    meta, diagnostics = validate(FrontMatter, data, path, lines)
+    roots = resource_roots(workspace)
+    # The file is checked even when other illustration fields are wrong, so that
+    # every problem is reported in one go.
+    source = data.get("illustration") if isinstance(data, dict) else None
+    source = source.get("src") if isinstance(source, dict) else None
+    illustration_path = None
+    if isinstance(source, str):
+        illustration_path = _check_illustration(source, path, lines, roots, diagnostics)
+    for image in image_references(body, body_line):
+        try:
+            resolve_local(image.src, path.parent, roots)
+        except ResourceRefused as refused:
+            diagnostics.append(Diagnostic(path, image.line, "body", f"image {refused}"))
+    diagnostics.sort(key=lambda d: d.line or 0)
+    if meta is None:
+        return None, diagnostics
+    profile = Profile(path, meta, body, body_line, workspace, illustration_path)
+    return profile, diagnostics
+
+
+def _check_illustration(
+    src: str,
+    path: Path,
+    lines: LineMap,
+    roots: list[Path],
+    diagnostics: list[Diagnostic],
+) -> Path | None:
+    line = lines.line_of(("illustration", "src"))
+    try:
+        resolved = resolve_local(src, path.parent, roots)
+    except ResourceRefused as refused:
+        diagnostics.append(Diagnostic(path, line, "illustration.src", str(refused)))
+        return None
+    problem = image_problem(resolved)
+    if problem:
+        diagnostics.append(Diagnostic(path, line, "illustration.src", problem))
+        return None
+    return resolved
+
+
+def split_front_matter(text: str, path: Path) -> tuple[str, int, str, int]:
+    """Split ``---``-fenced front matter from the body.
+
+    Returns the YAML text, the line it starts on, the body, and the body's first line.
+    """
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise ContentError(
+            [
+                Diagnostic(
+                    path,
+                    1,
+                    "front matter",
+                    "missing; a profile starts with a '---' line, its fields, then another '---'",
+                )
+            ]
+        )
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return "".join(lines[1:index]), 2, "".join(lines[index + 1 :]), index + 2
+    raise ContentError(
+        [Diagnostic(path, 1, "front matter", "not closed; add a '---' line after the last field")]
+    )

@@ -1,0 +1,215 @@
+"""Profile bodies: CommonMark (plus footnotes and pull quotes) to HTML for print.
+
+Raw HTML in the Markdown is escaped, never passed to the renderer. Footnotes are
+turned into inline ``<span class="footnote">`` elements that the layout floats to
+the page foot (CSS ``float: footnote``); the first paragraph gets an explicit
+drop-cap element, since a floated ``::first-letter`` inside columns crashes
+WeasyPrint 70.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html import escape
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+PULL_QUOTE = "pullquote"
+# Empty containers an editor can use to place the front matter's boxes in the text:
+# "::: factbox" / ":::" puts the fact box there. Unplaced boxes go where the layout says.
+SLOTS = ("factbox", "timeline")
+
+# Opening punctuation that travels with the drop cap ("“Kadhimi" -> “K).
+_LEADING_PUNCTUATION = "\"'“‘«„¿¡(["
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    """An image the Markdown body points at, with its 1-based line in the file."""
+
+    src: str
+    line: int
+
+
+@dataclass
+class Heading:
+    level: int
+    text: str
+    anchor: str
+
+
+@dataclass
+class Block:
+    """One top-level piece of the body: HTML, or a slot for a box such as the fact box."""
+
+    html: str
+    slot: str | None = None
+    kind: str = ""  # the token type that opened it: paragraph, heading, ...
+
+
+@dataclass
+class Body:
+    """A converted body: HTML ready for a layout, and what the layout may want to know."""
+
+    html: str
+    blocks: list[Block] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    word_count: int = 0
+    pull_quotes: int = 0
+    footnotes: int = 0
+
+
+def _markdown(quotes: str = "“”‘’") -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": quotes})
+    md.enable(["replacements", "smartquotes"])
+    md.use(footnote_plugin)
+    md.use(container_plugin, PULL_QUOTE, render=_render_pull_quote)
+    for slot in SLOTS:
+        md.use(container_plugin, slot, render=lambda *args: "")
+    return md
+
+
+def _render_pull_quote(renderer, tokens, idx, options, env) -> str:
+    if tokens[idx].nesting == 1:
+        return '<aside class="pullquote" role="note">\n'
+    return "</aside>\n"
+
+
+def image_references(text: str, first_line: int = 1) -> list[ImageReference]:
+    """Every image source in a Markdown body, for checking before anything renders."""
+    found: list[ImageReference] = []
+    for token in _markdown().parse(text, {}):
+        if token.type != "inline" or not token.children:
+            continue
+        line = first_line + (token.map[0] if token.map else 0)
+        for child in _walk(token.children):
+            if child.type == "image":
+                found.append(ImageReference(str(child.attrGet("src") or ""), line))
+    return found
+
+
+def _walk(tokens: list[Token]):
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from _walk(token.children)
+
+
+def render_body(text: str, *, drop_cap: bool = True, quotes: str = "“”‘’") -> Body:
+    """Convert a Markdown body to HTML for a print layout."""
+    md = _markdown(quotes)
+    env: dict = {}
+    tokens = md.parse(text, env)
+    tokens, notes = _extract_footnotes(md, tokens, env)
+    headings = _anchor_headings(tokens)
+    if drop_cap:
+        _mark_drop_cap(tokens)
+
+    def footnote_ref(renderer, tokens, idx, options, env) -> str:
+        note = notes.get(tokens[idx].meta["id"], "")
+        return f'<span class="footnote">{note}</span>'
+
+    md.add_render_rule("footnote_ref", footnote_ref)
+    md.add_render_rule("drop_cap", lambda self, t, i, o, e: t[i].content)
+    blocks = [
+        Block(md.renderer.render(part, md.options, env), slot, kind)
+        for part, slot, kind in _top_level(tokens)
+    ]
+    html = "".join(block.html for block in blocks)
+    words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", html)))
+    pull_quotes = sum(1 for t in tokens if t.type == f"container_{PULL_QUOTE}_open")
+    return Body(html, blocks, headings, words, pull_quotes, len(notes))
+
+
+def render_inline(text: str, quotes: str = "“”‘’") -> str:
+    """Inline Markdown (emphasis, links, code) for short fields such as fact values."""
+    return _markdown(quotes).renderInline(text)
+
+
+def _top_level(tokens: list[Token]):
+    """Split the token stream into top-level blocks: (tokens, slot name, kind)."""
+    start = 0
+    for index, token in enumerate(tokens):
+        if token.level == 0 and token.nesting <= 0:
+            part = tokens[start : index + 1]
+            opener = part[0].type
+            slot = next((s for s in SLOTS if opener == f"container_{s}_open"), None)
+            yield part, slot, opener.removesuffix("_open")
+            start = index + 1
+
+
+def _extract_footnotes(md: MarkdownIt, tokens: list[Token], env: dict):
+    """Take the footnote definitions out of the flow, keyed by id, as inline HTML."""
+    notes: dict[int, str] = {}
+    kept: list[Token] = []
+    current: int | None = None
+    parts: list[str] = []
+    in_block = False
+    for token in tokens:
+        if token.type == "footnote_block_open":
+            in_block = True
+        elif token.type == "footnote_block_close":
+            in_block = False
+        elif token.type == "footnote_open":
+            current, parts = token.meta["id"], []
+        elif token.type == "footnote_close":
+            notes[current] = " ".join(parts)
+            current = None
+        elif in_block and token.type == "inline" and token.children is not None:
+            children = [c for c in token.children if c.type != "footnote_anchor"]
+            parts.append(md.renderer.renderInline(children, md.options, env).strip())
+        elif not in_block:
+            kept.append(token)
+    return kept, notes
+
+
+def _anchor_headings(tokens: list[Token]) -> list[Heading]:
+    headings: list[Heading] = []
+    used: set[str] = set()
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        text = tokens[index + 1].content
+        anchor = base = slugify(text) or "section"
+        counter = 2
+        while anchor in used:
+            anchor, counter = f"{base}-{counter}", counter + 1
+        used.add(anchor)
+        token.attrSet("id", anchor)
+        headings.append(Heading(int(token.tag[1]), text, anchor))
+    return headings
+
+
+def _mark_drop_cap(tokens: list[Token]) -> None:
+    """Wrap the first letter of the first paragraph in ``<span class="initial">``."""
+    for index, token in enumerate(tokens):
+        if token.type == "paragraph_open" and token.level == 0:
+            inline = tokens[index + 1]
+            break
+    else:
+        return
+    token.attrJoin("class", "lede")
+    first = inline.children[0] if inline.children else None
+    if first is None or first.type != "text" or not first.content:
+        return
+    text = first.content
+    split = 0
+    while split < len(text) and text[split] in _LEADING_PUNCTUATION:
+        split += 1
+    if split >= len(text) or not text[split].isalnum():
+        return
+    split += 1
+    initial = Token("drop_cap", "", 0)
+    initial.content = f'<span class="initial">{escape(text[:split])}</span>'
+    first.content = text[split:]
+    inline.children.insert(0, initial)
+
+
+def slugify(text: str) -> str:
+    """A stable, ASCII-friendly anchor or file slug."""
+    text = re.sub(r"[^\w\s-]", "", text.lower(), flags=re.UNICODE)
+    return re.sub(r"[\s_-]+", "-", text).strip("-")

@@ -1,0 +1,96 @@
+"""Safe YAML loading that remembers the line of every key and list item.
+
+Validation errors must point at a line in the user's file, so the loader keeps
+a map from field paths such as ``("facts", 2, "value")`` to 1-based line numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagnostics import ContentError, Diagnostic
+
+FieldPath = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, but dates stay text: the schemas parse them, so an
+    impossible date like 2021-13-01 becomes a field error, not a crash."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass
+class LineMap:
+    """Field path -> line number, with lookups that fall back to the nearest parent."""
+
+    lines: dict[FieldPath, int] = field(default_factory=dict)
+    default: int = 1
+
+    def line_of(self, path: FieldPath) -> int:
+        for end in range(len(path), 0, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return self.default
+
+
+def format_field_path(path: FieldPath) -> str:
+    """``("facts", 2, "value")`` -> ``facts[2].value``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def load_yaml(text: str, source: Path, first_line: int = 1) -> tuple[Any, LineMap]:
+    """Parse ``text`` (which starts at ``first_line`` of ``source``) with YAML's safe loader.
+
+    Raises :class:`ContentError` with the line and column of a syntax error.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = first_line + mark.line if mark else first_line
+        column = f", column {mark.column + 1}" if mark else ""
+        message = f"YAML syntax error{column}: {error.problem or error.context or 'invalid YAML'}"
+        if error.problem and error.context and error.context_mark is not None:
+            started = first_line + error.context_mark.line
+            message += f" ({error.context} that starts on line {started})"
+        raise ContentError([Diagnostic(source, line, None, message)]) from None
+    except (yaml.YAMLError, ValueError, TypeError) as error:
+        raise ContentError([Diagnostic(source, first_line, None, f"YAML error: {error}")]) from None
+    finally:
+        loader.dispose()
+    line_map = LineMap(default=first_line)
+    if node is not None:
+        _record_lines(node, (), line_map, first_line)
+    return data, line_map
+
+
+def _record_lines(node: yaml.Node, path: FieldPath, line_map: LineMap, first_line: int) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            child = (*path, key)
+            line_map.lines[child] = first_line + key_node.start_mark.line
+            _record_lines(value_node, child, line_map, first_line)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            line_map.lines[child] = first_line + item.start_mark.line
+            _record_lines(item, child, line_map, first_line)

@@ -1,0 +1,100 @@
+"""The command line: exit codes, messages, and where files go."""
+
+from __future__ import annotations
+
+import pypdf
+import pytest
+from click.testing import CliRunner
+
+from pressroom.cli import main
+
+from .conftest import GOOD_FRONT_MATTER
+
+
+@pytest.fixture
+def run(monkeypatch):
+    def invoke(*args, cwd=None):
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        return CliRunner().invoke(main, list(args))
+
+    return invoke
+
+
+def test_check_passes_on_good_content(workspace, run):
+    workspace.profile("good")
+    result = run("check", cwd=workspace.root)
+    assert result.exit_code == 0, result.output
+    assert "checked 1 profiles: 0 errors, 0 warnings" in result.output
+
+
+def test_check_fails_and_lists_problems(workspace, run):
+    workspace.profile("good")
+    workspace.profile("bad", "dek: no title\n")
+    result = run("check", cwd=workspace.root)
+    assert result.exit_code == 1
+    assert "content/profiles/bad.md:2: title: required" in result.output
+    assert "checked 2 profiles: 1 errors, 0 warnings" in result.output
+    assert "Traceback" not in result.output
+    assert not (workspace.root / "build").exists()  # check renders nothing
+
+
+def test_check_outside_a_workspace_is_a_usage_error(tmp_path, run):
+    result = run("check", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "no pressroom.yaml in this folder or any parent" in result.output
+
+
+def test_unknown_option_is_a_usage_error(run):
+    assert run("build", "--nope").exit_code == 2
+
+
+def test_render_missing_file_is_a_usage_error(tmp_path, run):
+    result = run("render", "nowhere.md", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "'nowhere.md' does not exist" in result.output
+
+
+def test_unknown_layout_is_a_render_error(workspace, run):
+    path = workspace.profile("p")
+    result = run("render", str(path), "--layout", "nope", cwd=workspace.root)
+    assert result.exit_code == 1
+    assert "layout 'nope' not found; available layouts: magazine" in result.output
+
+
+@pytest.mark.slow
+def test_build_renders_good_profiles_and_isolates_bad_ones(workspace, run):
+    workspace.profile("good")
+    workspace.profile("second", GOOD_FRONT_MATTER.replace("A Test Profile", "Second Profile"))
+    workspace.profile("bad", "title: [not, text]\n")
+    build = workspace.root / "build"
+    build.mkdir()
+    (build / "bad.pdf").write_bytes(b"previous good bad.pdf")
+    result = run("build", cwd=workspace.root)
+    assert result.exit_code == 1
+    assert "content/profiles/bad.md:2: title: must be text, found a list" in result.output
+    assert "2 built, 1 failed" in result.output
+    assert sorted(p.name for p in build.iterdir()) == ["bad.pdf", "good.pdf", "second.pdf"]
+    assert (build / "bad.pdf").read_bytes() == b"previous good bad.pdf"
+    assert "Second Profile" in pypdf.PdfReader(build / "second.pdf").pages[0].extract_text()
+
+
+@pytest.mark.slow
+def test_render_to_chosen_output_and_default_output(workspace, run, tmp_path):
+    path = workspace.profile("p")
+    result = run("render", str(path), "-o", str(tmp_path / "x.pdf"), cwd=workspace.root)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"wrote {tmp_path / 'x.pdf'} (1 pages, ")
+    result = run("render", "content/profiles/p.md", cwd=workspace.root)
+    assert result.exit_code == 0, result.output
+    assert (workspace.root / "build" / "p.pdf").is_file()
+
+
+@pytest.mark.slow
+def test_render_lone_file_writes_next_to_it(tmp_path, run):
+    folder = tmp_path / "lone"
+    folder.mkdir()
+    (folder / "p.md").write_text("---\ntitle: Lone\n---\nText.\n", encoding="utf-8")
+    result = run("render", "lone/p.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (folder / "p.pdf").is_file()

@@ -1,0 +1,107 @@
+"""Layout lookup, template errors, and the HTML a layout produces."""
+
+from __future__ import annotations
+
+import pytest
+
+from pressroom import LayoutError, load_profile
+from pressroom.config import Workspace, builtin_root
+from pressroom.content import PartialDate
+from pressroom.layouts import (
+    find_layout,
+    format_any_date,
+    layout_dirs,
+    render_profile_html,
+)
+
+
+def test_search_path_is_workspace_then_builtin(workspace):
+    ws = Workspace.load(workspace.root)
+    assert layout_dirs(ws) == [workspace.root / "layouts", builtin_root() / "layouts"]
+
+
+def test_builtin_magazine_is_found_from_any_workspace(workspace):
+    layout = find_layout("magazine", Workspace.load(workspace.root))
+    assert layout.builtin
+    assert [p.name for p in layout.stylesheets] == ["fonts.css", "magazine.css"]
+
+
+def test_workspace_layout_wins_and_extends_builtin(workspace):
+    child = workspace.root / "layouts" / "magazine-red"
+    child.mkdir(parents=True)
+    (child / "layout.yaml").write_text(
+        "name: magazine-red\nextends: magazine\nstylesheets: [red.css]\n", encoding="utf-8"
+    )
+    (child / "red.css").write_text(":root { --accent: red; }\n", encoding="utf-8")
+    layout = find_layout("magazine-red", Workspace.load(workspace.root))
+    assert [entry.name for entry in layout.chain] == ["magazine-red", "magazine"]
+    assert layout.template_dirs == [child, builtin_root() / "layouts" / "magazine"]
+    # parents' CSS first, so the child's rules win
+    assert [p.name for p in layout.stylesheets] == ["fonts.css", "magazine.css", "red.css"]
+
+
+def test_unknown_layout_lists_the_available_ones(workspace):
+    with pytest.raises(LayoutError, match="layout 'nope' not found; available layouts: magazine"):
+        find_layout("nope", Workspace.load(workspace.root))
+
+
+def test_extends_cycle_is_an_error(workspace):
+    for name, parent in (("a", "b"), ("b", "a")):
+        folder = workspace.root / "layouts" / name
+        folder.mkdir(parents=True)
+        (folder / "layout.yaml").write_text(f"name: {name}\nextends: {parent}\n")
+    with pytest.raises(LayoutError, match="layout 'a' extends itself: a -> b -> a"):
+        find_layout("a", Workspace.load(workspace.root))
+
+
+def test_template_typo_is_an_error_with_file_and_line(workspace):
+    child = workspace.root / "layouts" / "typo"
+    child.mkdir(parents=True)
+    (child / "layout.yaml").write_text("name: typo\nextends: magazine\n")
+    (child / "profile.html.j2").write_text(
+        "<h1>{{ profile.title }}</h1>\n<p>{{ profile.titel }}</p>\n"
+    )
+    profile = load_profile(workspace.profile("p"))
+    with pytest.raises(LayoutError) as caught:
+        render_profile_html(profile, find_layout("typo", profile.workspace))
+    assert str(caught.value).endswith(
+        "layouts/typo/profile.html.j2:2: layout 'typo': 'dict object' has no attribute 'titel'"
+    )
+
+
+def test_profile_html_has_metadata_boxes_and_escaping(workspace):
+    path = workspace.profile("p", body="Text with <b>tags</b>.\n")
+    document = render_profile_html(load_profile(path))
+    html = document.html
+    assert '<html lang="en" dir="ltr">' in html
+    assert "<title>A Test Profile</title>" in html
+    assert '<span class="credit">Illustration by Test Artist</span>' in html
+    assert '<aside class="factbox"' in html and '<aside class="timeline"' in html
+    assert "&lt;b&gt;tags&lt;/b&gt;" in html
+    assert document.metadata == {
+        "title": "A Test Profile",
+        "author": "Test Writer",
+        "subject": "A short dek.",
+        "keywords": ["one", "two"],
+        "lang": "en",
+    }
+    assert "@page { size: A4; }" in document.extra_css
+
+
+def test_page_size_comes_from_config(workspace):
+    (workspace.root / "pressroom.yaml").write_text("page_size: letter\n", encoding="utf-8")
+    document = render_profile_html(load_profile(workspace.profile("p")))
+    assert "@page { size: letter; }" in document.extra_css
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "expected"),
+    [
+        (PartialDate(1967), "en", "1967"),
+        (PartialDate(2016, 6), "en", "June 2016"),
+        (PartialDate(2021, 11, 7), "en-GB", "7 November 2021"),
+        (PartialDate(2021, 11, 7), "fr", "7 novembre 2021"),
+    ],
+)
+def test_dates_are_formatted_for_the_language(value, lang, expected):
+    assert format_any_date(value, lang) == expected

@@ -1,0 +1,75 @@
+"""Markdown bodies to print HTML."""
+
+from __future__ import annotations
+
+from pressroom.markup import image_references, render_body, render_inline
+
+
+def test_raw_html_is_escaped_not_passed_through():
+    body = render_body("Hello <script>alert(1)</script> <b>bold</b>\n")
+    assert "<script>" not in body.html
+    assert "&lt;script&gt;" in body.html
+    assert "<b>" not in body.html
+
+
+def test_drop_cap_wraps_the_first_letter_with_opening_quote():
+    body = render_body("“Quoted start of the story.\n\nSecond paragraph.\n")
+    assert body.html.startswith('<p class="lede"><span class="initial">“Q</span>uoted start')
+    assert body.html.count('class="initial"') == 1
+
+
+def test_drop_cap_can_be_turned_off():
+    assert 'class="initial"' not in render_body("Text.\n", drop_cap=False).html
+
+
+def test_footnotes_become_inline_floats():
+    body = render_body("A claim.[^1] More.\n\n[^1]: The *source*, with a [link](https://x.org).\n")
+    assert (
+        '<span class="footnote">The <em>source</em>, with a <a href="https://x.org">link</a>.</span>'
+        in body.html
+    )
+    assert "footnotes-list" not in body.html  # the end-of-document list is gone
+    assert body.footnotes == 1
+
+
+def test_pull_quote_container():
+    body = render_body("Para.\n\n::: pullquote\nA line worth repeating.\n:::\n")
+    assert (
+        '<aside class="pullquote" role="note">\n<p>A line worth repeating.</p>\n</aside>'
+        in body.html
+    )
+    assert body.pull_quotes == 1
+
+
+def test_headings_get_unique_anchors():
+    body = render_body("## The Start\n\nText.\n\n## The Start\n\n### Détails\n")
+    assert [(h.level, h.anchor) for h in body.headings] == [
+        (2, "the-start"),
+        (2, "the-start-2"),
+        (3, "détails"),
+    ]
+    assert '<h2 id="the-start">' in body.html
+
+
+def test_slots_let_the_editor_place_boxes():
+    body = render_body("One.\n\n::: timeline\n:::\n\nTwo.\n")
+    assert [(b.kind, b.slot) for b in body.blocks] == [
+        ("paragraph", None),
+        ("container_timeline", "timeline"),
+        ("paragraph", None),
+    ]
+
+
+def test_typographic_quotes_and_dashes():
+    assert render_inline('"Yes" -- it\'s') == "“Yes” – it’s"
+
+
+def test_lists_links_and_emphasis_are_commonmark():
+    html = render_body("- *one*\n- **two**\n\n[site](https://example.org)\n", drop_cap=False).html
+    assert "<ul>\n<li><em>one</em></li>\n<li><strong>two</strong></li>\n</ul>" in html
+    assert '<a href="https://example.org">site</a>' in html
+
+
+def test_image_references_carry_file_lines():
+    refs = image_references("Text\n\n![a](one.png)\n\nMore ![b](two.png)\n", first_line=10)
+    assert [(r.src, r.line) for r in refs] == [("one.png", 12), ("two.png", 14)]

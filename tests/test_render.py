@@ -1,0 +1,211 @@
+"""Rendering real PDFs and checking what a reader, a printer and a PDF tool would see."""
+
+from __future__ import annotations
+
+import io
+
+import pdfplumber
+import pypdf
+import pypdfium2
+import pytest
+from PIL import ImageStat
+
+from pressroom import RenderError, load_profile, render_pdf, render_to_file
+from pressroom.config import Workspace
+from pressroom.content import resource_roots
+from pressroom.render import confined_fetcher
+
+from .conftest import GOOD_FRONT_MATTER, SAMPLE_PROFILE
+
+pytestmark = pytest.mark.slow
+A4 = (595.28, 841.89)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sample") / "al-kadhimi.pdf"
+    result = render_to_file(SAMPLE_PROFILE, path)
+    return path, result
+
+
+def mean(image) -> float:
+    return ImageStat.Stat(image).mean[0]
+
+
+def all_text(path) -> str:
+    with pdfplumber.open(path) as pdf:
+        return "\n".join(page.extract_text() or "" for page in pdf.pages)
+
+
+def test_sample_runs_three_to_five_a4_pages(sample):
+    path, result = sample
+    reader = pypdf.PdfReader(path)
+    assert 3 <= len(reader.pages) <= 5
+    assert result.pages == len(reader.pages)
+    for page in reader.pages:
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(
+            A4, abs=0.1
+        )
+
+
+def test_sample_renders_without_engine_warnings(sample):
+    assert sample[1].warnings == []
+
+
+def test_sample_text_is_real_text(sample):
+    text = all_text(sample[0])
+    assert "The Broker of Baghdad" in text
+    assert "Illustration by Jeanette Khouri" in text
+    profile = load_profile(SAMPLE_PROFILE)
+    flat = " ".join(text.split())
+    for fact in profile.meta.facts:
+        assert fact.label.upper() in flat  # labels are set in capitals by CSS
+        assert " ".join(fact.value.split()[:3]) in flat
+    for year in (
+        "1967",
+        "2000",
+        "2003",
+        "June 2016",
+        "2017",
+        "2018",
+        "May 2020",
+        "October 2021",
+        "November 7, 2021",
+    ):
+        assert year in flat
+    assert "Titles are given in English translation." in flat  # footnote text
+
+
+def test_sample_metadata(sample):
+    reader = pypdf.PdfReader(sample[0])
+    meta = reader.metadata
+    assert meta.title == "The Broker of Baghdad"
+    assert meta.author == "Pressroom staff"
+    assert meta.subject.startswith("Mustafa Al-Kadhimi spent his exile")
+    assert meta["/Keywords"] == "Iraq, Middle East, politics, intelligence, profile"
+    assert meta.creator.startswith("pressroom 0.1.0")
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+
+
+def test_sample_outline_follows_headline_and_sections(sample):
+    reader = pypdf.PdfReader(sample[0])
+    top = reader.outline
+    assert top[0].title == "The Broker of Baghdad"
+    sections = [item.title for item in top[1]]
+    assert sections == [
+        "A writer in exile",
+        "Keeper of the record",
+        "The spymaster",
+        "A candidate without a party",
+        "Between Washington and Tehran",
+        "Talking through it",
+    ]
+    assert "At a glance" not in sections and "Timeline" not in sections
+
+
+def test_sample_links_are_live(sample):
+    reader = pypdf.PdfReader(sample[0])
+    uris = [
+        annot.get_object()["/A"]["/URI"]
+        for page in reader.pages
+        for annot in page.get("/Annots") or []
+        if "/A" in annot.get_object()
+    ]
+    assert "https://www.al-monitor.com/" in uris
+
+
+def test_every_font_is_embedded_and_is_ours(sample):
+    reader = pypdf.PdfReader(sample[0])
+    families = set()
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is None:
+                descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            descriptor = descriptor.get_object()
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), font
+            families.add(font["/BaseFont"].split("+")[-1].split("-")[0])
+    assert families <= {"EB", "Inter"}
+    assert families == {"EB", "Inter"}
+
+
+def test_opener_has_no_running_head_and_later_pages_do(sample):
+    with pdfplumber.open(sample[0]) as pdf:
+        heads = []
+        for page in pdf.pages:
+            top = page.crop((0, 0, page.width, 20 * 72 / 25.4)).extract_text() or ""
+            heads.append(top)
+            bottom = page.crop((0, page.height - 22 * 72 / 25.4, page.width, page.height))
+            heads[-1] += "|" + (bottom.extract_text() or "")
+    assert heads[0] == "|"
+    assert heads[1] == "THE PRESSROOM REVIEW|2"
+    assert heads[2] == "THE BROKER OF BAGHDAD|3"
+
+
+def test_opener_illustration_is_drawn(sample):
+    """Pixels: the illustration area of the first page is dark sky, not blank paper."""
+    page = pypdfium2.PdfDocument(str(sample[0]))[0]
+    image = page.render(scale=0.5).to_pil().convert("L")
+    width, height = image.size
+    # upper-left quarter of the art (the sky) should be dark
+    box = image.crop((int(width * 0.12), int(height * 0.12), int(width * 0.4), int(height * 0.2)))
+    assert mean(box) < 110
+    # the running body text area at the foot of the page is mostly paper
+    foot = image.crop((int(width * 0.1), int(height * 0.93), int(width * 0.9), int(height * 0.97)))
+    assert mean(foot) > 240
+
+
+def test_render_pdf_returns_bytes_and_works_outside_a_workspace(tmp_path, monkeypatch):
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "portrait.svg").write_bytes(
+        SAMPLE_PROFILE.parents[2].joinpath("assets/illustrations/al-kadhimi.svg").read_bytes()
+    )
+    profile_path = lone / "p.md"
+    profile_path.write_text(f"---\n{GOOD_FRONT_MATTER}---\nHello.\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    profile = load_profile(profile_path)
+    assert profile.workspace.is_standalone and profile.workspace.root == lone
+    pdf = render_pdf(profile)
+    assert pdf.startswith(b"%PDF-")
+    assert "A Test Profile" in pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+def test_page_size_setting_changes_the_pdf(workspace):
+    (workspace.root / "pressroom.yaml").write_text("page_size: letter\n", encoding="utf-8")
+    path = workspace.profile("p")
+    out = workspace.root / "out.pdf"
+    render_to_file(path, out)
+    box = pypdf.PdfReader(out).pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx((612, 792), abs=0.1)
+
+
+def test_fetcher_refuses_files_outside_and_network(workspace):
+    fetcher = confined_fetcher(resource_roots(Workspace.load(workspace.root)))
+    ok = fetcher.fetch((workspace.root / "content/profiles/portrait.svg").as_uri())
+    assert ok.read().startswith(b"<svg")
+    for url, reason in (
+        ("file:///etc/passwd", "'file:///etc/passwd' is outside the workspace"),
+        ("http://example.com/x.png", "is a http: URL"),
+        ("ftp://example.com/x.png", "is a ftp: URL"),
+    ):
+        with pytest.raises(Exception, match=reason):
+            fetcher.fetch(url)
+
+
+def test_resource_refused_during_render_fails_cleanly(workspace, monkeypatch):
+    """A layout CSS that reaches outside stops the render: error, and no file written."""
+    child = workspace.root / "layouts" / "leaky"
+    child.mkdir(parents=True)
+    (child / "layout.yaml").write_text("name: leaky\nextends: magazine\nstylesheets: [leak.css]\n")
+    (child / "leak.css").write_text("body { background: url(file:///etc/passwd); }\n")
+    out = workspace.root / "build" / "p.pdf"
+    out.parent.mkdir()
+    out.write_bytes(b"previous good file")
+    with pytest.raises(
+        RenderError, match="resource refused: 'file:///etc/passwd' is outside the workspace"
+    ):
+        render_to_file(workspace.profile("p"), out, layout="leaky")
+    assert out.read_bytes() == b"previous good file"
+    assert [p.name for p in out.parent.iterdir()] == ["p.pdf"]
