@@ -61,13 +61,21 @@ class RenderResult:
     warnings: list[str] = field(default_factory=list)
 
 
+# Notes about the machine, not the document: the PDF is still right.
+_ENVIRONMENT_NOTES = ("Using fontTools instead of HarfBuzz-Subset",)
+
+
 class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        message = record.getMessage()
+        if message.startswith(_ENVIRONMENT_NOTES):
+            logging.getLogger("pressroom").debug(message)
+        else:
+            self.messages.append(message)
 
 
 @contextmanager
