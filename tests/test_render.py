@@ -209,3 +209,60 @@ def test_resource_refused_during_render_fails_cleanly(workspace, monkeypatch):
         render_to_file(workspace.profile("p"), out, layout="leaky")
     assert out.read_bytes() == b"previous good file"
     assert [p.name for p in out.parent.iterdir()] == ["p.pdf"]
+
+
+def words_on(page, text: str):
+    """The pdfplumber word boxes that make up ``text`` (first match)."""
+    words = page.extract_words(extra_attrs=["size", "fontname"])
+    first = text.split()[0]
+    for index, word in enumerate(words):
+        if word["text"] == first:
+            run = words[index : index + len(text.split())]
+            if " ".join(w["text"] for w in run) == text:
+                return run
+    raise AssertionError(f"{text!r} not found")
+
+
+def test_drop_cap_is_large_and_body_is_in_two_columns(sample):
+    with pdfplumber.open(sample[0]) as pdf:
+        opener, second = pdf.pages[0], pdf.pages[1]
+        initial = next(c for c in opener.chars if c["text"] == "J" and c["size"] > 30)
+        body_sizes = {
+            round(c["size"], 1) for c in second.chars if c["fontname"].endswith("EB-Garamond")
+        }
+        assert initial["size"] > 3.5 * max(body_sizes)
+        # Body lines on page 2 start at two x positions: the two columns.
+        starts = {round(line["x0"]) for line in second.extract_text_lines()}
+        left, right = 17 * 72 / 25.4, second.width / 2 + 3 * 72 / 25.4
+        assert any(abs(x - left) < 2 for x in starts)
+        assert any(abs(x - right) < 2 for x in starts)
+
+
+def test_body_is_hyphenated(sample):
+    lines = []
+    with pdfplumber.open(sample[0]) as pdf:
+        for page in pdf.pages:
+            lines += [line["text"] for line in page.extract_text_lines()]
+    # WeasyPrint sets U+2010 HYPHEN where it breaks a word; the source has none.
+    assert "\u2010" not in SAMPLE_PROFILE.read_text(encoding="utf-8")
+    hyphenated = [line for line in lines if line.endswith("\u2010")]
+    assert len(hyphenated) >= 5
+
+
+def test_footnote_sits_at_the_page_foot(sample):
+    with pdfplumber.open(sample[0]) as pdf:
+        page = pdf.pages[1]
+        (first, *_) = words_on(page, "Titles are given in English translation.")
+        assert first["top"] > page.height * 0.85
+        call = [
+            c
+            for c in page.chars
+            if c["text"] == "1" and c["size"] < 7 and c["top"] < page.height * 0.8
+        ]
+        assert call, "the footnote call is in the text"
+
+
+def test_pull_quote_is_set_large(sample):
+    with pdfplumber.open(sample[0]) as pdf:
+        run = words_on(pdf.pages[1], "a party or")
+        assert min(w["size"] for w in run) > 14

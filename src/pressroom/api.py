@@ -90,6 +90,9 @@ def build_workspace(
             target = workspace.output_dir / f"{profile.slug}.pdf"
             result = render_to_file(profile, target, layout)
             item.output, item.pages = target, result.pages
+            item.diagnostics += [
+                Diagnostic(source, None, None, message, "warning") for message in result.warnings
+            ]
         except ContentError as error:
             item.diagnostics = error.diagnostics
             item.error = "content errors"
