@@ -98,3 +98,32 @@ def test_render_lone_file_writes_next_to_it(tmp_path, run):
     result = run("render", "lone/p.md", cwd=tmp_path)
     assert result.exit_code == 0, result.output
     assert (folder / "p.pdf").is_file()
+
+
+def test_check_warns_about_related_profiles_that_do_not_exist(workspace, run):
+    workspace.profile("p", GOOD_FRONT_MATTER + "related: [p, ghost]\n")
+    result = run("check", cwd=workspace.root)
+    assert result.exit_code == 0
+    assert (
+        "content/profiles/p.md:20: related[1]: warning: no profile with slug 'ghost' in this "
+        "workspace" in result.output
+    )
+
+
+@pytest.mark.slow
+def test_layout_option_uses_a_child_layout_that_overrides_one_partial(workspace, run, tmp_path):
+    child = workspace.root / "layouts" / "keyfacts" / "partials"
+    child.mkdir(parents=True)
+    (child.parent / "layout.yaml").write_text("name: keyfacts\nextends: magazine\n")
+    (child / "factbox.html.j2").write_text(
+        '<aside class="factbox"><h2 class="box-title">Key facts</h2>'
+        "{% for fact in profile.facts %}<p>{{ fact.label }}: {{ fact.value }}</p>{% endfor %}"
+        "</aside>\n"
+    )
+    path = workspace.profile("p")
+    out = tmp_path / "k.pdf"
+    result = run("render", str(path), "--layout", "keyfacts", "-o", str(out), cwd=workspace.root)
+    assert result.exit_code == 0, result.output
+    text = pypdf.PdfReader(out).pages[0].extract_text()
+    assert "KEY FACTS" in text and "Born: 1950" in text  # the override...
+    assert "A Test Profile" in text  # ...and everything else from the parent

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Workspace, find_workspace, workspace_for_file
-from .content import Profile, check_profile, resource_roots
+from .content import Profile, inspect_profile, resource_roots
 from .content import load_profile as _load_profile
 from .diagnostics import ContentError, Diagnostic, PressroomError
 from .layouts import find_layout, render_profile_html
@@ -48,9 +48,34 @@ def render_to_file(
 def check_workspace(workspace: Workspace) -> list[Diagnostic]:
     """Every problem in every profile of the workspace, rendering nothing."""
     diagnostics = list(getattr(workspace, "warnings", []))
+    profiles: list[Profile] = []
     for path in workspace.profile_paths():
-        diagnostics.extend(check_profile(path, workspace))
+        profile, found = inspect_profile(path, workspace)
+        diagnostics.extend(found)
+        if profile is not None:
+            profiles.append(profile)
+    diagnostics.extend(_unknown_related(profiles, workspace))
     return diagnostics
+
+
+def _unknown_related(profiles: list[Profile], workspace: Workspace) -> list[Diagnostic]:
+    """``related`` slugs that name no profile in the workspace (a warning: it may come later)."""
+    slugs = {profile.slug for profile in profiles}
+    slugs |= {path.name.removesuffix(".md") for path in workspace.profile_paths()}
+    problems = []
+    for profile in profiles:
+        for index, slug in enumerate(profile.meta.related):
+            if slug not in slugs:
+                problems.append(
+                    Diagnostic(
+                        profile.source,
+                        profile.line_of(("related", index)),
+                        f"related[{index}]",
+                        f"no profile with slug '{slug}' in this workspace",
+                        "warning",
+                    )
+                )
+    return problems
 
 
 @dataclass
@@ -98,6 +123,8 @@ def build_workspace(
             item.error = "content errors"
         except PressroomError as error:
             item.error = str(error)
+        except OSError as error:  # the output folder is not writable, the disk is full...
+            item.error = f"cannot write the PDF: {error.strerror or error}"
         item.seconds = time.perf_counter() - started
         items.append(item)
         if on_item is not None:

@@ -154,6 +154,11 @@ class Profile:
     workspace: Workspace
     illustration_path: Path | None = None
     warnings: list[Diagnostic] = field(default_factory=list)
+    lines: LineMap = field(default_factory=LineMap)
+
+    def line_of(self, path: tuple[str | int, ...]) -> int:
+        """The line in the source file of a front-matter field, such as ``("facts", 2)``."""
+        return self.lines.line_of(path)
 
     @property
     def slug(self) -> str:
@@ -195,14 +200,24 @@ def load_profile(path: str | Path, workspace: Workspace | None = None) -> Profil
 
 def check_profile(path: str | Path, workspace: Workspace | None = None) -> list[Diagnostic]:
     """Every problem in a profile (errors and warnings), without raising."""
+    return inspect_profile(path, workspace)[1]
+
+
+def inspect_profile(
+    path: str | Path, workspace: Workspace | None = None
+) -> tuple[Profile | None, list[Diagnostic]]:
+    """The profile (None if it has errors) and every problem in it, without raising."""
     path = Path(path).resolve()
     if workspace is None:
         workspace = workspace_for_file(path)
     try:
-        _, diagnostics = _load(path, workspace)
+        profile, diagnostics = _load(path, workspace)
     except ContentError as error:
-        return error.diagnostics
-    return diagnostics
+        return None, error.diagnostics
+    if any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    profile.warnings = diagnostics
+    return profile, diagnostics
 
 
 def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagnostic]]:
@@ -241,7 +256,7 @@ def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagno
     diagnostics.sort(key=lambda d: d.line or 0)
     if meta is None:
         return None, diagnostics
-    profile = Profile(path, meta, body, body_line, workspace, illustration_path)
+    profile = Profile(path, meta, body, body_line, workspace, illustration_path, lines=lines)
     return profile, diagnostics
 
 

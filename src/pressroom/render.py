@@ -124,6 +124,12 @@ def render_document(document: HtmlDocument, roots: Sequence[Path]) -> RenderResu
             raise RenderError(f"resource refused: {reason}") from None
         except FileNotFoundError as error:
             raise RenderError(f"stylesheet not found: {error.filename}") from None
+        except RecursionError:
+            raise RenderError("the document is nested too deeply to lay out") from None
+        except Exception as error:  # an engine failure must not take a whole batch down
+            raise RenderError(
+                f"WeasyPrint failed while laying out the document: {type(error).__name__}: {error}"
+            ) from error
     return RenderResult(pdf, len(rendered.pages), list(warnings))
 
 
