@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pypdf
 import pytest
 from click.testing import CliRunner
@@ -127,3 +130,17 @@ def test_layout_option_uses_a_child_layout_that_overrides_one_partial(workspace,
     text = pypdf.PdfReader(out).pages[0].extract_text()
     assert "KEY FACTS" in text and "Born: 1950" in text  # the override...
     assert "A Test Profile" in text  # ...and everything else from the parent
+
+
+def test_check_does_not_load_the_rendering_engine(workspace):
+    """`check` and `--help` stay fast: WeasyPrint (about a second to import) is not loaded."""
+    workspace.profile("p")
+    script = (
+        "import sys; from pressroom.cli import main\n"
+        "try: main(['check'])\n"
+        "except SystemExit as done: print(done.code, 'weasyprint' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=workspace.root, capture_output=True, text=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 False", done.stderr

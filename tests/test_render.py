@@ -266,3 +266,42 @@ def test_pull_quote_is_set_large(sample):
     with pdfplumber.open(sample[0]) as pdf:
         run = words_on(pdf.pages[1], "a party or")
         assert min(w["size"] for w in run) > 14
+
+
+def column_lines(page, column: int):
+    """Body-text lines (EB Garamond at the body size) of one column of a story page."""
+    mm = 72 / 25.4
+    width = (page.width - 34 * mm - 6 * mm) / 2
+    left = 17 * mm + column * (width + 6 * mm)
+    crop = page.crop((left - 1, 0, left + width + 1, page.height))
+    body = crop.filter(
+        lambda o: (
+            o.get("object_type") != "char"
+            or (o["fontname"].endswith("EB-Garamond") and abs(o["size"] - 10.25) < 0.1)
+        )
+    )
+    return left, width, body.extract_text_lines()
+
+
+def test_no_widows_or_orphans(sample):
+    """No column starts with a paragraph's lone last line or ends with its lone first line.
+
+    A paragraph's first line is indented (or follows a heading); its last line stops
+    short of the column's right edge; the lines between are justified to the edge.
+    """
+    with pdfplumber.open(sample[0]) as pdf:
+        checked = 0
+        for page in pdf.pages[1:]:
+            for column in (0, 1):
+                left, width, lines = column_lines(page, column)
+                if len(lines) < 3:
+                    continue
+                checked += 1
+                first, second = lines[0], lines[1]
+                last = lines[-1]
+                ends_short = left + width - first["x1"] > 3
+                second_indented = second["x0"] - left > 5
+                assert not (ends_short and second_indented), f"widow: {first['text']!r}"
+                starts_indented = last["x0"] - left > 5
+                assert not starts_indented, f"orphan: {last['text']!r}"
+        assert checked >= 3
