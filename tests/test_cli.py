@@ -144,3 +144,14 @@ def test_check_does_not_load_the_rendering_engine(workspace):
         [sys.executable, "-c", script], cwd=workspace.root, capture_output=True, text=True
     )
     assert done.stdout.strip().splitlines()[-1] == "0 False", done.stderr
+
+
+def test_check_warns_about_unknown_config_keys(workspace, run):
+    (workspace.root / "pressroom.yaml").write_text("publicaton: Typo Weekly\n", encoding="utf-8")
+    workspace.profile("p")
+    result = run("check", cwd=workspace.root)
+    assert result.exit_code == 0
+    assert (
+        "pressroom.yaml:1: publicaton: warning: unknown field, ignored; did you mean 'publication'?"
+        in result.output
+    )

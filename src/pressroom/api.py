@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Workspace, find_workspace, workspace_for_file
+from .config import Workspace, workspace_for_file
 from .content import Profile, inspect_profile, resource_roots
 from .content import load_profile as _load_profile
 from .diagnostics import ContentError, Diagnostic, PressroomError
@@ -47,7 +47,7 @@ def render_to_file(
 
 def check_workspace(workspace: Workspace) -> list[Diagnostic]:
     """Every problem in every profile of the workspace, rendering nothing."""
-    diagnostics = list(getattr(workspace, "warnings", []))
+    diagnostics = list(workspace.warnings)
     profiles: list[Profile] = []
     for path in workspace.profile_paths():
         profile, found = inspect_profile(path, workspace)
@@ -130,10 +130,6 @@ def build_workspace(
         if on_item is not None:
             on_item(item)
     return items
-
-
-def workspace_from(cwd: Path | None = None) -> Workspace | None:
-    return find_workspace(cwd or Path.cwd())
 
 
 __all__ = [

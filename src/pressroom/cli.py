@@ -90,7 +90,7 @@ def build(profiles: tuple[Path, ...], layout: str | None) -> None:
     from . import api
 
     workspace = _require_workspace()
-    _echo_diagnostics(getattr(workspace, "warnings", []), workspace.root)
+    _echo_diagnostics(workspace.warnings, workspace.root)
     sources = [p.resolve() for p in profiles] or None
     if sources is None and not workspace.profile_paths():
         click.echo(f"no profiles in {display_path(workspace.profiles_dir)}", err=True)

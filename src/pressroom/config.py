@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .diagnostics import ContentError
+from .diagnostics import ContentError, Diagnostic
 from .validation import validate
 from .yamlsource import load_yaml
 
@@ -70,6 +70,7 @@ class Workspace:
     root: Path
     config: PressroomConfig = field(default_factory=PressroomConfig)
     config_path: Path | None = None
+    warnings: list[Diagnostic] = field(default_factory=list)  # e.g. unknown keys in the config
 
     @property
     def is_standalone(self) -> bool:
@@ -114,9 +115,7 @@ class Workspace:
         config, diagnostics = validate(PressroomConfig, data, config_path, lines)
         if config is None:
             raise ContentError(diagnostics)
-        workspace = cls(root=config_path.parent, config=config, config_path=config_path)
-        workspace.warnings = diagnostics  # type: ignore[attr-defined]
-        return workspace
+        return cls(config_path.parent, config, config_path, diagnostics)
 
 
 def find_workspace(start: Path) -> Workspace | None:
