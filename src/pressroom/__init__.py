@@ -12,12 +12,13 @@ The public API::
 __version__ = "0.1.0"
 
 from .api import (
-    build_workspace,
     check_workspace,
     load_profile,
+    render_edition,
     render_pdf,
     render_to_file,
 )
+from .builds import build_workspace
 from .config import Workspace, find_workspace
 from .diagnostics import (
     ContentError,
@@ -26,6 +27,7 @@ from .diagnostics import (
     PressroomError,
     RenderError,
 )
+from .editions import load_edition
 
 __all__ = [
     "ContentError",
@@ -38,7 +40,9 @@ __all__ = [
     "build_workspace",
     "check_workspace",
     "find_workspace",
+    "load_edition",
     "load_profile",
+    "render_edition",
     "render_pdf",
     "render_to_file",
 ]

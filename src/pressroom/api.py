@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Workspace, workspace_for_file
 from .content import Profile, inspect_profile, resource_roots
 from .content import load_profile as _load_profile
-from .diagnostics import ContentError, Diagnostic, PressroomError
-from .layouts import find_layout, render_profile_html
+from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
+from .editions import Edition
+from .formats import OutputFormat
+from .layouts import DEFAULT_FORMAT, find_layout, render_edition_html, render_profile_html
 from .output import write_atomic
 from .render import RenderResult, render_document
 
@@ -20,29 +20,73 @@ def load_profile(path: str | Path, workspace: Workspace | None = None) -> Profil
     return _load_profile(path, workspace)
 
 
-def render(profile: Profile, layout: str | None = None) -> RenderResult:
-    """Render a loaded profile with its layout (or ``layout``) to PDF bytes and a page count."""
+def output_format(workspace: Workspace, name: str | None) -> OutputFormat:
+    """A format by name (default ``screen``); raise :class:`LayoutError` naming the known ones."""
+    formats = workspace.formats
+    name = name or DEFAULT_FORMAT
+    if name not in formats:
+        raise LayoutError(f"unknown format '{name}'; known formats: {', '.join(sorted(formats))}")
+    return formats[name]
+
+
+def render(profile: Profile, layout: str | None = None, format: str | None = None) -> RenderResult:
+    """Render a loaded profile with its layout (or ``layout``) in a format (default ``screen``)."""
     chosen = find_layout(layout or profile.layout, profile.workspace)
-    document = render_profile_html(profile, chosen)
+    fmt = output_format(profile.workspace, format)
+    document = render_profile_html(profile, chosen, fmt)
     return render_document(document, resource_roots(profile.workspace))
 
 
-def render_pdf(profile: Profile | str | Path, layout: str | None = None) -> bytes:
+def render_pdf(
+    profile: Profile | str | Path, layout: str | None = None, format: str | None = None
+) -> bytes:
     """Render a profile (loaded, or a path to one) and return the PDF bytes."""
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
-    return render(profile, layout).pdf
+    return render(profile, layout, format).pdf
 
 
 def render_to_file(
-    profile: Profile | str | Path, output: str | Path, layout: str | None = None
+    profile: Profile | str | Path,
+    output: str | Path,
+    layout: str | None = None,
+    format: str | None = None,
 ) -> RenderResult:
     """Render a profile to ``output``, atomically: on failure the old file stays as it was."""
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
-    result = render(profile, layout)
+    result = render(profile, layout, format)
     write_atomic(Path(output), result.pdf)
     return result
+
+
+def render_edition(edition: Edition, format: str, layout: str | None = None) -> RenderResult:
+    """Render a whole edition in one format; ``offprints`` holds each profile's own PDF.
+
+    Raises :class:`ContentError` naming any profile of the edition that has errors.
+    """
+    workspace = edition.workspace
+    profiles, problems = [], []
+    for path in edition.profile_paths:
+        profile, found = inspect_profile(path, workspace)
+        if profile is None:
+            problems += [d for d in found if d.is_error]
+        else:
+            profiles.append(profile)
+    if problems:
+        broken = sorted({display_path(d.path, workspace.root) for d in problems if d.path})
+        problems.insert(
+            0,
+            Diagnostic(
+                edition.source, None, None,
+                f"edition cannot be built: {', '.join(broken)} has errors",
+            ),
+        )  # fmt: skip
+        raise ContentError(problems)
+    chosen = find_layout(layout or workspace.config.layout, workspace)
+    fmt = output_format(workspace, format)
+    document = render_edition_html(edition, profiles, fmt, chosen)
+    return render_document(document, resource_roots(workspace), offprints=True)
 
 
 def check_workspace(workspace: Workspace) -> list[Diagnostic]:
@@ -78,66 +122,11 @@ def _unknown_related(profiles: list[Profile], workspace: Workspace) -> list[Diag
     return problems
 
 
-@dataclass
-class BuildItem:
-    """The outcome of one profile in a build."""
-
-    source: Path
-    output: Path | None = None
-    pages: int = 0
-    seconds: float = 0.0
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and not any(d.is_error for d in self.diagnostics)
-
-
-def build_workspace(
-    workspace: Workspace,
-    sources: list[Path] | None = None,
-    layout: str | None = None,
-    on_item=None,
-) -> list[BuildItem]:
-    """Render every profile (or ``sources``) into ``<output_dir>/<slug>.pdf``.
-
-    Each profile fails alone: the others are still rendered, and every outcome is
-    returned (and passed to ``on_item`` as it completes).
-    """
-    items: list[BuildItem] = []
-    for source in sources if sources is not None else workspace.profile_paths():
-        item = BuildItem(source=source)
-        started = time.perf_counter()
-        try:
-            profile = load_profile(source, workspace)
-            item.diagnostics = profile.warnings
-            target = workspace.output_dir / f"{profile.slug}.pdf"
-            result = render_to_file(profile, target, layout)
-            item.output, item.pages = target, result.pages
-            item.diagnostics += [
-                Diagnostic(source, None, None, message, "warning") for message in result.warnings
-            ]
-        except ContentError as error:
-            item.diagnostics = error.diagnostics
-            item.error = "content errors"
-        except PressroomError as error:
-            item.error = str(error)
-        except OSError as error:  # the output folder is not writable, the disk is full...
-            item.error = f"cannot write the PDF: {error.strerror or error}"
-        item.seconds = time.perf_counter() - started
-        items.append(item)
-        if on_item is not None:
-            on_item(item)
-    return items
-
-
 __all__ = [
-    "BuildItem",
-    "build_workspace",
     "check_workspace",
     "load_profile",
     "render",
+    "render_edition",
     "render_pdf",
     "render_to_file",
     "workspace_for_file",

@@ -83,33 +83,101 @@ def render(file: Path, output: Path | None, layout: str | None) -> None:
 
 
 @main.command()
-@click.argument("profiles", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--layout", "layout", metavar="NAME", help="Use this layout for every profile.")
-def build(profiles: tuple[Path, ...], layout: str | None) -> None:
-    """Render every profile of the workspace (or only PROFILES) into the build folder."""
-    from . import api
+@click.argument("targets", nargs=-1, metavar="[EDITION|PROFILE]...")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    metavar="NAME",
+    help="Build only these formats (repeatable).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Render in N worker processes (default: the number of CPUs).",
+)
+@click.option("--force", is_flag=True, help="Ignore what is cached and rebuild everything.")
+@click.option("--layout", "layout", metavar="NAME", help="Use this layout for everything.")
+def build(
+    targets: tuple[str, ...],
+    formats: tuple[str, ...],
+    jobs: int | None,
+    force: bool,
+    layout: str | None,
+) -> None:
+    """Build every edition and profile of the workspace (or only TARGETS).
+
+    Each edition is built in its formats (a PDF for the edition and one per
+    profile); each profile on its own in the profile formats of pressroom.yaml.
+    """
+    from .builds import UnknownTarget, plan_build, write_report
 
     workspace = _require_workspace()
-    _echo_diagnostics(workspace.warnings, workspace.root)
-    sources = [p.resolve() for p in profiles] or None
-    if sources is None and not workspace.profile_paths():
-        click.echo(f"no profiles in {display_path(workspace.profiles_dir)}", err=True)
+    try:
+        plan = plan_build(workspace, targets, formats, layout)
+    except UnknownTarget as error:
+        raise click.UsageError(str(error)) from None
+    _echo_diagnostics(plan.diagnostics, workspace.root)
+    if not plan.jobs and not plan.refused:
+        click.echo("nothing to build", err=True)
         sys.exit(1)
-
-    def report(item: api.BuildItem) -> None:
-        _echo_diagnostics(item.diagnostics, workspace.root)
-        name = display_path(item.source, workspace.root)
-        if item.ok:
-            out = display_path(item.output, workspace.root)
-            click.echo(f"  ok    {name} -> {out} ({item.pages} pages, {item.seconds:.1f} s)")
-        else:
-            detail = f": {item.error}" if item.error and item.error != "content errors" else ""
-            click.echo(f"  FAIL  {name}{detail}", err=True)
-
-    items = api.build_workspace(workspace, sources, layout, on_item=report)
-    failed = [item for item in items if not item.ok]
-    click.echo(f"{len(items) - len(failed)} built, {len(failed)} failed")
+    outcomes = _run_with_progress(workspace, plan, jobs, force)
+    _summary_table(workspace, outcomes)
+    report = write_report(workspace, outcomes)
+    failed = sum(not o.ok for o in outcomes)
+    built = sum(o.status == "built" for o in outcomes)
+    cached = sum(o.status == "cached" for o in outcomes)
+    click.echo(
+        f"{built} built, {cached} up to date, {failed} failed; "
+        f"report: {display_path(report, workspace.root)}"
+    )
     sys.exit(1 if failed else 0)
+
+
+def _run_with_progress(workspace: Workspace, plan, jobs: int | None, force: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from .builds import run_build
+
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("rendering", total=len(plan.jobs))
+
+        def advance(outcome) -> None:
+            for message in outcome.messages:
+                progress.console.print(
+                    f"{outcome.item} ({outcome.format}): {message}", markup=False, highlight=False
+                )
+            progress.advance(task)
+
+        return run_build(workspace, plan, jobs, force, on_outcome=advance)
+
+
+def _summary_table(workspace: Workspace, outcomes) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=None, box=None, header_style="bold", pad_edge=False)
+    for name, justify in (
+        ("item", "left"),
+        ("format", "left"),
+        ("pages", "right"),
+        ("size", "right"),
+        ("time", "right"),
+        ("status", "left"),
+    ):
+        table.add_column(name, justify=justify)
+    for outcome in outcomes:
+        size = f"{outcome.size / 1024:.0f} KB" if outcome.size else "-"
+        seconds = f"{outcome.seconds:.1f} s" if outcome.status == "built" else "-"
+        label = f"{outcome.item} ({outcome.kind})"
+        status = {"built": "built", "cached": "up to date", "failed": "FAILED"}[outcome.status]
+        table.add_row(label, outcome.format, str(outcome.pages or "-"), size, seconds, status)
+    Console(width=100).print(table)
 
 
 @main.command()

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .diagnostics import ContentError, Diagnostic
+from .formats import FormatSettings, OutputFormat, resolve_formats
 from .validation import validate
 from .yamlsource import load_yaml
 
@@ -46,6 +47,33 @@ class PressroomConfig(BaseModel):
     page_size: str = Field("A4", description="CSS page size: A4, letter, '170mm 240mm'...")
     content_dir: str = Field("content", description="Folder holding profiles/ (and editions/).")
     output_dir: str = Field("build", description="Folder where `pressroom build` writes PDFs.")
+    formats: dict[str, FormatSettings] = Field(
+        {}, description="Changes to the built-in formats (print, screen, archive), or new ones."
+    )
+    profile_formats: list[str] = Field(
+        ["screen"], description="Formats for profiles built on their own."
+    )
+    profile_pattern: str = Field(
+        "{slug}.pdf", description="Output path of a profile built on its own, under output_dir."
+    )
+    edition_pattern: str = Field(
+        "{edition}/{format}/{slug}.pdf",
+        description="Output path of an edition and its offprints, under output_dir; the "
+        "edition's own PDF has the edition's slug.",
+    )
+
+    @field_validator("profile_pattern", "edition_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            probe = value.format(edition="e", format="f", slug="s")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(
+                f"{value!r} may only use {{edition}}, {{format}} and {{slug}}"
+            ) from None
+        if not probe.endswith(".pdf") or ".." in Path(probe).parts or Path(probe).is_absolute():
+            raise ValueError(f"{value!r} must be a relative path ending in .pdf")
+        return value
 
     @field_validator("lang")
     @classmethod
@@ -86,6 +114,29 @@ class Workspace:
         return self.root / self.config.output_dir
 
     @property
+    def formats(self) -> dict[str, OutputFormat]:
+        return resolve_formats(self.config.formats)
+
+    @property
+    def editions_dir(self) -> Path:
+        return self.root / self.config.content_dir / "editions"
+
+    def edition_paths(self) -> list[Path]:
+        if not self.editions_dir.is_dir():
+            return []
+        return sorted(p for p in self.editions_dir.glob("*.yaml") if p.is_file())
+
+    def profile_output(self, slug: str, format_name: str) -> Path:
+        return self.output_dir / self.config.profile_pattern.format(
+            edition="", format=format_name, slug=slug
+        )
+
+    def edition_output(self, edition: str, slug: str, format_name: str) -> Path:
+        return self.output_dir / self.config.edition_pattern.format(
+            edition=edition, format=format_name, slug=slug
+        )
+
+    @property
     def layouts_dir(self) -> Path:
         return self.root / "layouts"
 
@@ -113,7 +164,28 @@ class Workspace:
         text = config_path.read_text(encoding="utf-8")
         data, lines = load_yaml(text, config_path)
         config, diagnostics = validate(PressroomConfig, data, config_path, lines)
-        if config is None:
+        if config is not None:
+            known = resolve_formats(config.formats)
+            for index, name in enumerate(config.profile_formats):
+                if name not in known:
+                    diagnostics.append(
+                        Diagnostic(
+                            config_path,
+                            lines.line_of(("profile_formats", index)),
+                            f"profile_formats[{index}]",
+                            f"unknown format '{name}'; known formats: {', '.join(sorted(known))}",
+                        )
+                    )
+            if len(config.profile_formats) > 1 and "{format}" not in config.profile_pattern:
+                diagnostics.append(
+                    Diagnostic(
+                        config_path,
+                        lines.line_of(("profile_pattern",)),
+                        "profile_pattern",
+                        "must contain {format} when profiles are built in several formats",
+                    )
+                )
+        if config is None or any(d.is_error for d in diagnostics):
             raise ContentError(diagnostics)
         return cls(config_path.parent, config, config_path, diagnostics)
 

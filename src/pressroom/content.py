@@ -127,6 +127,7 @@ class FrontMatter(BaseModel):
     facts: list[Fact] = []
     timeline: list[TimelineEvent] = []
     related: list[str] = []
+    fictional: bool = False  # sample or invented subjects say so, and the layout shows it
 
     @field_validator("lang")
     @classmethod

@@ -24,12 +24,16 @@ from . import __version__
 from .config import Workspace, builtin_root
 from .content import PartialDate, Profile
 from .diagnostics import ContentError, LayoutError, display_path
+from .editions import Edition
+from .formats import OutputFormat, cmyk_profile, format_css
 from .markup import Block, render_body, render_inline
 from .validation import validate
 from .yamlsource import load_yaml
 
 LAYOUT_FILE = "layout.yaml"
 PROFILE_TEMPLATE = "profile.html.j2"
+EDITION_TEMPLATE = "edition.html.j2"
+DEFAULT_FORMAT = "screen"
 _RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "sd", "ckb", "yi", "dv"}
 
 
@@ -42,6 +46,7 @@ class LayoutSpec(BaseModel):
     description: str = ""
     extends: str | None = None
     stylesheets: list[str] = []
+    cmyk_stylesheets: list[str] = []  # added for formats that print in CMYK
 
 
 @dataclass
@@ -71,10 +76,19 @@ class Layout:
     @property
     def stylesheets(self) -> list[Path]:
         """Parents' stylesheets first, so a child's rules win the cascade."""
-        sheets: list[Path] = []
-        for layout in reversed(self.chain):
-            sheets.extend(layout.folder / name for name in layout.spec.stylesheets)
-        return sheets
+        return [
+            layout.folder / name
+            for layout in reversed(self.chain)
+            for name in layout.spec.stylesheets
+        ]
+
+    @property
+    def cmyk_stylesheets(self) -> list[Path]:
+        return [
+            layout.folder / name
+            for layout in reversed(self.chain)
+            for name in layout.spec.cmyk_stylesheets
+        ]
 
 
 def builtin_layouts_dir() -> Path:
@@ -128,13 +142,18 @@ def _read_spec(path: Path) -> LayoutSpec:
 
 @dataclass
 class HtmlDocument:
-    """What the renderer needs: HTML, its base URL, and the stylesheets to apply."""
+    """What the renderer needs: HTML, its base URL, stylesheets, and how to write the PDF."""
 
     html: str
     base_url: str
     stylesheets: list[Path]
     extra_css: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    output_format: OutputFormat = field(default_factory=OutputFormat)
+    attachments: list[Path] = field(default_factory=list)
+    extra_roots: list[Path] = field(default_factory=list)  # declared files outside the workspace
+    articles: list[tuple[str, str]] = field(default_factory=list)  # (slug, anchor) in order
+    article_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def locale_for(lang: str) -> Locale:
@@ -175,11 +194,16 @@ def make_environment(layout: Layout) -> jinja2.Environment:
     return env
 
 
-def profile_context(profile: Profile) -> dict[str, Any]:
-    """The variables a profile template sees (``profile``, ``config``, ``pressroom``)."""
+def profile_view(
+    profile: Profile,
+    output_format: OutputFormat,
+    anchor: str = "",
+    see_also: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """What a template knows about one profile (the ``profile`` variable)."""
     meta = profile.meta
     lang = profile.lang
-    body = render_body(profile.body)
+    body = render_body(profile.body, links=output_format.links, anchor_prefix=anchor)
     illustration = None
     if meta.illustration is not None and profile.illustration_path is not None:
         illustration = {
@@ -194,30 +218,56 @@ def profile_context(profile: Profile) -> dict[str, Any]:
     )
     last_text = max((i for i, b in enumerate(blocks) if not b.slot), default=-1)
     return {
-        "profile": {
-            "title": meta.title,
-            "dek": meta.dek,
-            "kicker": meta.kicker,
-            "byline": meta.byline,
-            "date": meta.date,
-            "lang": lang,
-            "dir": text_direction(lang),
-            "tags": meta.tags,
-            "slug": profile.slug,
-            "illustration": illustration,
-            "facts": [{"label": f.label, "value": f.value} for f in meta.facts],
-            "timeline": [{"date": e.date, "event": e.event} for e in meta.timeline],
-            "related": meta.related,
-            "body": Markup(body.html),
-            "factbox_in_story": any(b.slot == "factbox" for b in body.blocks),
-            "blocks": [{"html": Markup(b.html), "slot": b.slot, "kind": b.kind} for b in blocks],
-            "last_text_block": last_text,
-            "headings": body.headings,
-            "word_count": body.word_count,
-        },
-        "config": profile.workspace.config.model_dump(),
-        "publication": profile.workspace.config.publication,
+        "title": meta.title,
+        "dek": meta.dek,
+        "kicker": meta.kicker,
+        "byline": meta.byline,
+        "date": meta.date,
+        "lang": lang,
+        "dir": text_direction(lang),
+        "tags": meta.tags,
+        "slug": profile.slug,
+        "anchor": anchor or f"profile-{profile.slug}",
+        "illustration": illustration,
+        "facts": [{"label": f.label, "value": f.value} for f in meta.facts],
+        "timeline": [{"date": e.date, "event": e.event} for e in meta.timeline],
+        "related": meta.related,
+        "see_also": see_also or [],
+        "fictional": meta.fictional,
+        "body": Markup(body.html),
+        "factbox_in_story": any(b.slot == "factbox" for b in body.blocks),
+        "blocks": [{"html": Markup(b.html), "slot": b.slot, "kind": b.kind} for b in blocks],
+        "last_text_block": last_text,
+        "headings": body.headings,
+        "word_count": body.word_count,
+    }
+
+
+def _common_context(workspace: Workspace, output_format: OutputFormat) -> dict[str, Any]:
+    return {
+        "config": workspace.config.model_dump(),
+        "publication": workspace.config.publication,
+        "format": output_format.model_dump(),
         "pressroom": {"version": __version__},
+    }
+
+
+def profile_context(profile: Profile, output_format: OutputFormat) -> dict[str, Any]:
+    """The variables a profile template sees."""
+    view = profile_view(profile, output_format)
+    document = {
+        "title": view["title"],
+        "author": view["byline"],
+        "description": view["dek"],
+        "keywords": view["tags"],
+        "lang": view["lang"],
+        "dir": view["dir"],
+        "created": view["date"],
+    }
+    return {
+        "profile": view,
+        "document": document,
+        **_common_context(profile.workspace, output_format),
     }
 
 
@@ -235,18 +285,52 @@ def place_boxes(blocks: list[Block], boxes: list[str]) -> list[Block]:
     return placed
 
 
-def render_profile_html(profile: Profile, layout: Layout | None = None) -> HtmlDocument:
+def _run_template(layout: Layout, name: str, context: dict[str, Any]) -> str:
+    env = make_environment(layout)
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateError as error:
+        raise LayoutError(_describe_template_error(error, layout)) from None
+
+
+def _stylesheets(layout: Layout, output_format: OutputFormat) -> list[Path]:
+    sheets = layout.stylesheets
+    if output_format.color == "cmyk":
+        sheets += layout.cmyk_stylesheets
+    return sheets
+
+
+def _extra_css(workspace: Workspace, output_format: OutputFormat, icc: Path | None) -> str:
+    return f"@page {{ size: {workspace.config.page_size}; }}\n" + format_css(output_format, icc)
+
+
+def _cmyk_profile(workspace: Workspace, output_format: OutputFormat) -> Path | None:
+    if output_format.color != "cmyk":
+        return None
+    icc = cmyk_profile(output_format, workspace.root)
+    if icc is None or not icc.is_file():
+        where = (
+            f"'{output_format.icc_profile}' not found"
+            if output_format.icc_profile
+            else ("none is set and none is installed")
+        )
+        raise LayoutError(
+            f"format '{output_format.name}' prints in CMYK and needs an ICC profile for its "
+            f"output intent ({where}); set formats.{output_format.name}.icc_profile in "
+            "pressroom.yaml to your printer's profile (or install Debian's libgs-common)"
+        )
+    return icc
+
+
+def render_profile_html(
+    profile: Profile, layout: Layout | None = None, output_format: OutputFormat | None = None
+) -> HtmlDocument:
     """Run the layout's templates for a profile; raise :class:`LayoutError` on template errors."""
     workspace = profile.workspace
     layout = layout or find_layout(profile.layout, workspace)
-    env = make_environment(layout)
-    context = profile_context(profile)
-    try:
-        template = env.get_template(PROFILE_TEMPLATE)
-        text = template.render(context)
-    except jinja2.TemplateError as error:
-        raise LayoutError(_describe_template_error(error, layout)) from None
-    page_css = f"@page {{ size: {workspace.config.page_size}; }}\n"
+    output_format = output_format or workspace.formats[DEFAULT_FORMAT]
+    icc = _cmyk_profile(workspace, output_format)
+    text = _run_template(layout, PROFILE_TEMPLATE, profile_context(profile, output_format))
     meta = profile.meta
     metadata = {
         "title": meta.title,
@@ -255,7 +339,104 @@ def render_profile_html(profile: Profile, layout: Layout | None = None) -> HtmlD
         "keywords": meta.tags,
         "lang": profile.lang,
     }
-    return HtmlDocument(text, profile.source.as_uri(), layout.stylesheets, page_css, metadata)
+    return HtmlDocument(
+        text,
+        profile.source.as_uri(),
+        _stylesheets(layout, output_format),
+        _extra_css(workspace, output_format, icc),
+        metadata,
+        output_format=output_format,
+        attachments=[profile.source] if output_format.attach_sources else [],
+        extra_roots=[icc] if icc else [],
+        articles=[(profile.slug, f"profile-{profile.slug}")],
+    )
+
+
+def render_edition_html(
+    edition: Edition,
+    profiles: list[Profile],
+    output_format: OutputFormat,
+    layout: Layout | None = None,
+) -> HtmlDocument:
+    """One HTML document for a whole edition: cover, contents, then every profile."""
+    workspace = edition.workspace
+    layout = layout or find_layout(workspace.config.layout, workspace)
+    icc = _cmyk_profile(workspace, output_format)
+    in_edition = {p.slug: p for p in profiles}
+    views = []
+    for profile in profiles:
+        anchor = f"profile-{profile.slug}"
+        see_also = [
+            {"title": in_edition[slug].meta.title, "anchor": f"profile-{slug}"}
+            for slug in profile.meta.related
+            if slug in in_edition and slug != profile.slug
+        ]
+        views.append(profile_view(profile, output_format, anchor, see_also))
+    meta = edition.meta
+    issue = f"Issue {meta.issue}" if isinstance(meta.issue, int) else (meta.issue or "")
+    cover = None
+    if meta.cover is not None and edition.cover_path is not None:
+        cover = {
+            "url": edition.cover_path.as_uri(),
+            "alt": meta.cover.alt,
+            "credit": meta.cover.credit,
+            "lines": meta.cover.lines,
+        }
+    lang = edition.lang
+    title = f"{meta.title}, {issue}" if issue else meta.title
+    keywords = sorted({tag for profile in profiles for tag in profile.meta.tags})
+    context = {
+        "edition": {
+            "title": meta.title,
+            "issue": issue,
+            "date": meta.date,
+            "lang": lang,
+            "dir": text_direction(lang),
+            "slug": edition.slug,
+            "cover": cover,
+            "profiles": views,
+        },
+        "document": {
+            "title": title,
+            "author": workspace.config.publication,
+            "description": "; ".join(meta.cover.lines) if meta.cover else None,
+            "keywords": keywords,
+            "lang": lang,
+            "dir": text_direction(lang),
+            "created": meta.date,
+        },
+        **_common_context(workspace, output_format),
+    }
+    text = _run_template(layout, EDITION_TEMPLATE, context)
+    metadata = {
+        "title": title,
+        "author": workspace.config.publication,
+        "subject": context["document"]["description"],
+        "keywords": keywords,
+        "lang": lang,
+    }
+    return HtmlDocument(
+        text,
+        edition.source.as_uri(),
+        _stylesheets(layout, output_format),
+        _extra_css(workspace, output_format, icc),
+        metadata,
+        output_format=output_format,
+        attachments=[p.source for p in profiles] if output_format.attach_sources else [],
+        extra_roots=[icc] if icc else [],
+        articles=[(p.slug, f"profile-{p.slug}") for p in profiles],
+        article_metadata={
+            p.slug: {
+                "title": p.meta.title,
+                "author": p.meta.byline,
+                "subject": p.meta.dek,
+                "keywords": p.meta.tags,
+                "lang": p.lang,
+                "attachments": [p.source] if output_format.attach_sources else [],
+            }
+            for p in profiles
+        },
+    )
 
 
 def _describe_template_error(error: jinja2.TemplateError, layout: Layout) -> str:

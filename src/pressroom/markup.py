@@ -99,13 +99,27 @@ def _walk(tokens: list[Token]):
             yield from _walk(token.children)
 
 
-def render_body(text: str, *, drop_cap: bool = True, quotes: str = "“”‘’") -> Body:
-    """Convert a Markdown body to HTML for a print layout."""
+def render_body(
+    text: str,
+    *,
+    drop_cap: bool = True,
+    quotes: str = "“”‘’",
+    links: bool = True,
+    anchor_prefix: str = "",
+) -> Body:
+    """Convert a Markdown body to HTML for a print layout.
+
+    ``links=False`` keeps link text but drops the links (for print PDFs);
+    ``anchor_prefix`` keeps heading anchors unique when several bodies share a document.
+    """
     md = _markdown(quotes)
+    if not links:
+        md.add_render_rule("link_open", lambda self, t, i, o, e: '<span class="link">')
+        md.add_render_rule("link_close", lambda self, t, i, o, e: "</span>")
     env: dict = {}
     tokens = md.parse(text, env)
     tokens, notes = _extract_footnotes(md, tokens, env)
-    headings = _anchor_headings(tokens)
+    headings = _anchor_headings(tokens, anchor_prefix)
     if drop_cap:
         _mark_drop_cap(tokens)
 
@@ -167,14 +181,14 @@ def _extract_footnotes(md: MarkdownIt, tokens: list[Token], env: dict):
     return kept, notes
 
 
-def _anchor_headings(tokens: list[Token]) -> list[Heading]:
+def _anchor_headings(tokens: list[Token], prefix: str = "") -> list[Heading]:
     headings: list[Heading] = []
     used: set[str] = set()
     for index, token in enumerate(tokens):
         if token.type != "heading_open":
             continue
         text = tokens[index + 1].content
-        anchor = base = slugify(text) or "section"
+        anchor = base = "-".join(filter(None, (prefix, slugify(text) or "section")))
         counter = 2
         while anchor in used:
             anchor, counter = f"{base}-{counter}", counter + 1

@@ -6,13 +6,18 @@ render nothing (``check``, ``--help``) should not pay for it.
 
 from __future__ import annotations
 
+import copy
+import datetime
 import logging
 import mimetypes
+import os
+import uuid
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from unittest import mock
 
 from . import __version__
 from .diagnostics import RenderError
@@ -59,10 +64,13 @@ class RenderResult:
     pdf: bytes
     pages: int
     warnings: list[str] = field(default_factory=list)
+    offprints: dict[str, RenderResult] = field(default_factory=dict)
 
 
 # Notes about the machine, not the document: the PDF is still right.
 _ENVIRONMENT_NOTES = ("Using fontTools instead of HarfBuzz-Subset",)
+# In an offprint, references to the rest of the edition have no target: expected.
+_OFFPRINT_NOTES = ("No anchor #",)
 
 
 class _Collect(logging.Handler):
@@ -93,32 +101,47 @@ def _weasyprint_warnings():
         logger.propagate = previous
 
 
-def render_document(document: HtmlDocument, roots: Sequence[Path]) -> RenderResult:
-    """Lay out ``document`` and return the PDF bytes; raise :class:`RenderError`."""
+def render_document(
+    document: HtmlDocument, roots: Sequence[Path], offprints: bool = False
+) -> RenderResult:
+    """Lay out ``document`` and write it as PDF bytes in its format; raise :class:`RenderError`.
+
+    With ``offprints``, each article of the document is also written on its own,
+    from the same laid-out pages (so its folios and running heads match the edition).
+    """
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError
 
-    fetcher = confined_fetcher(roots)
+    fetcher = confined_fetcher([*roots, *document.extra_roots])
     fonts = FontConfiguration()
+    colors: dict = {}  # filled by @color-profile rules (the CMYK output intent)
+    shared = {"url_fetcher": fetcher, "font_config": fonts, "color_profiles": colors}
     with _weasyprint_warnings() as warnings:
         try:
-            stylesheets = [
-                weasyprint.CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
-                for path in document.stylesheets
-            ]
+            stylesheets = [weasyprint.CSS(filename=str(p), **shared) for p in document.stylesheets]
             if document.extra_css:
-                stylesheets.append(
-                    weasyprint.CSS(
-                        string=document.extra_css, url_fetcher=fetcher, font_config=fonts
-                    )
-                )
+                stylesheets.append(weasyprint.CSS(string=document.extra_css, **shared))
             html = weasyprint.HTML(
                 string=document.html, base_url=document.base_url, url_fetcher=fetcher
             )
-            rendered = html.render(font_config=fonts, stylesheets=stylesheets)
-            _apply_metadata(rendered, document)
-            pdf = rendered.write_pdf()
+            rendered = html.render(
+                font_config=fonts, color_profiles=colors, stylesheets=stylesheets
+            )
+            _apply_metadata(rendered.metadata, document.metadata, document.attachments)
+            pdf = _write(rendered, document)
+            parts = {}
+            if offprints:
+                found = len(warnings)
+                for slug, pages in _article_pages(rendered, document.articles).items():
+                    part = rendered.copy(pages)
+                    part.metadata = copy.copy(rendered.metadata)  # fields are replaced, not mutated
+                    extra = document.article_metadata.get(slug, {})
+                    _apply_metadata(part.metadata, extra, extra.get("attachments", []))
+                    parts[slug] = RenderResult(_write(part, document), len(pages))
+                warnings[found:] = [
+                    w for w in warnings[found:] if not w.startswith(_OFFPRINT_NOTES)
+                ]
         except FatalURLFetchingError as error:
             reason = fetcher.refusals[-1] if fetcher.refusals else str(error.__cause__ or error)
             raise RenderError(f"resource refused: {reason}") from None
@@ -130,18 +153,143 @@ def render_document(document: HtmlDocument, roots: Sequence[Path]) -> RenderResu
             raise RenderError(
                 f"WeasyPrint failed while laying out the document: {type(error).__name__}: {error}"
             ) from error
-    return RenderResult(pdf, len(rendered.pages), list(warnings))
+    for part in parts.values():
+        part.warnings = list(warnings)
+    return RenderResult(pdf, len(rendered.pages), list(warnings), parts)
 
 
-def _apply_metadata(rendered, document: HtmlDocument) -> None:
-    """Fill PDF metadata from the profile, whatever the template's <head> says."""
+def _article_pages(rendered, articles: list[tuple[str, str]]) -> dict[str, list]:
+    """The pages of each article: from the page holding its anchor to the next one's,
+    without the blank pages inserted so that the next article opens on the right."""
+    starts = []
+    for slug, anchor in articles:
+        index = next((i for i, page in enumerate(rendered.pages) if anchor in page.anchors), None)
+        if index is not None:
+            starts.append((slug, index))
+    result = {}
+    for number, (slug, first) in enumerate(starts):
+        last = starts[number + 1][1] if number + 1 < len(starts) else len(rendered.pages)
+        pages = rendered.pages[first:last]
+        while len(pages) > 1 and _is_blank(pages[-1]):
+            pages = pages[:-1]
+        result[slug] = pages
+    return result
+
+
+def _is_blank(page) -> bool:
+    page_type = getattr(getattr(page, "_page_box", None), "page_type", None)
+    return bool(getattr(page_type, "blank", False))
+
+
+def source_date() -> datetime.datetime | None:
+    """The build time fixed by ``SOURCE_DATE_EPOCH`` (reproducible builds), if set."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return None
+    return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
+
+
+def _write(rendered, document: HtmlDocument) -> bytes:
+    fmt = document.output_format
+    options: dict = {"pdf_tags": fmt.tagged}
+    if fmt.pdf_variant:
+        options["pdf_variant"] = fmt.pdf_variant
+    if fmt.color == "cmyk":
+        options["output_intent"] = "device-cmyk"
+    if fmt.image_dpi:
+        options["dpi"] = fmt.image_dpi
+        options["optimize_images"] = True
+    if fmt.jpeg_quality is not None:
+        options["jpeg_quality"] = fmt.jpeg_quality
+    finishers = []
+    if not fmt.links:
+        finishers.append(_drop_annotations)
+    if fmt.color == "cmyk":
+        finishers.append(_tag_rgb_shadings)
+
+    def finisher(document, pdf) -> None:
+        for step in finishers:
+            step(document, pdf)
+
+    # PDF/X-4 metadata carries a random document id; derive it from the document
+    # instead, so that the same inputs always give the same bytes.
+    seed = f"pressroom:{rendered.metadata.title}:{fmt.name}:{len(rendered.pages)}"
+    with mock.patch("weasyprint.pdf.metadata.uuid4", lambda: uuid.uuid5(uuid.NAMESPACE_URL, seed)):
+        return rendered.write_pdf(finisher=finisher, **options)
+
+
+def _tag_rgb_shadings(document, pdf) -> None:
+    """Give RGB gradients an sRGB colour space in CMYK documents.
+
+    WeasyPrint 70 labels every shading with the output intent's colour space, so an
+    RGB gradient (from an SVG illustration, say) is declared as CMYK with only three
+    components, and viewers paint nothing. An ICC-based sRGB space is what the colours
+    really are, and PDF/X-4 accepts it.
+    """
+    from importlib.resources import files
+
+    import pydyf
+
+    srgb = None
+    for item in list(pdf.objects):
+        if not isinstance(item, pydyf.Dictionary) or "ShadingType" not in item:
+            continue
+        if _components(item.get("Function")) != 3:
+            continue
+        if srgb is None:
+            icc = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+            srgb = pydyf.Stream([icc], pydyf.Dictionary({"N": 3}))
+            pdf.add_object(srgb)
+        item["ColorSpace"] = pydyf.Array(("/ICCBased", srgb.reference))
+
+
+def _components(function) -> int | None:
+    """How many colour components a (possibly stitched) PDF function returns."""
+    if not isinstance(function, dict):
+        return None
+    if "C0" in function:
+        return len(function["C0"])
+    for child in function.get("Functions") or []:
+        found = _components(child)
+        if found is not None:
+            return found
+    return None
+
+
+def _drop_annotations(document, pdf) -> None:
+    """Print PDFs carry no links: remove every page's annotations before writing."""
+    import pydyf
+
+    for item in pdf.objects:
+        if isinstance(item, pydyf.Dictionary) and item.get("Type") == "/Page":
+            item.pop("Annots", None)
+
+
+def _apply_metadata(meta, data: dict, attachments: Sequence[Path] = ()) -> None:
+    """Fill PDF metadata from the content, whatever the template's <head> says."""
     import weasyprint
 
-    meta = rendered.metadata
-    data = document.metadata
     meta.title = data.get("title") or meta.title
     meta.authors = [data["author"]] if data.get("author") else meta.authors
     meta.description = data.get("subject") or meta.description
     meta.keywords = list(data.get("keywords") or meta.keywords or [])
     meta.lang = data.get("lang") or meta.lang
     meta.generator = f"pressroom {__version__} (WeasyPrint {weasyprint.__version__})"
+    fixed = source_date()
+    if fixed is not None:
+        meta.created = meta.modified = fixed.isoformat(timespec="seconds")
+    meta.attachments = [
+        weasyprint.Attachment(
+            filename=str(path),
+            name=path.name,
+            description=f"Markdown source of {path.name}",
+            relationship="Source",
+            created=fixed or _mtime(path),
+            modified=fixed or _mtime(path),
+        )
+        for path in attachments
+    ]
+
+
+def _mtime(path: Path) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC)

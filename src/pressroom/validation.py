@@ -105,24 +105,30 @@ def _unknown_keys(
                 "warning",
             )
             continue
-        submodel, is_list = _submodel(known[key].annotation)
+        submodel, container = _submodel(known[key].annotation)
         if submodel is None:
             continue
-        if is_list and isinstance(value, list):
-            for index, item in enumerate(value):
-                if isinstance(item, dict):
-                    yield from _unknown_keys(submodel, item, (*key_path, index), source, line_map)
-        elif not is_list and isinstance(value, dict):
-            yield from _unknown_keys(submodel, value, key_path, source, line_map)
+        if container is list and isinstance(value, list):
+            children = [((*key_path, i), item) for i, item in enumerate(value)]
+        elif container is dict and isinstance(value, dict):
+            children = [((*key_path, k), item) for k, item in value.items()]
+        elif container is None:
+            children = [(key_path, value)]
+        else:
+            children = []
+        for child_path, item in children:
+            if isinstance(item, dict):
+                yield from _unknown_keys(submodel, item, child_path, source, line_map)
 
 
-def _submodel(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
-    """The BaseModel inside ``X``, ``X | None`` or ``list[X]``, and whether it is a list."""
+def _submodel(annotation: Any) -> tuple[type[BaseModel] | None, type | None]:
+    """The BaseModel inside ``X``, ``X | None``, ``list[X]`` or ``dict[str, X]``, and the
+    container it sits in (None, list or dict)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation, False
+        return annotation, None
     origin = get_origin(annotation)
     for arg in get_args(annotation):
-        found, _ = _submodel(arg)
+        found, container = _submodel(arg)
         if found is not None:
-            return found, origin is list
-    return None, False
+            return found, origin if origin in (list, dict) else container
+    return None, None

@@ -1,0 +1,396 @@
+"""Batch builds: every edition and profile, in every format, in parallel, incrementally.
+
+A build is planned as a list of jobs (one profile or one edition in one format),
+run inline or in a pool of worker processes, each failing alone. Outputs are
+written atomically. A job whose inputs have not changed since its outputs were
+written is skipped (``force`` rebuilds anyway); what counts as an input is listed
+in :func:`fingerprint`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__, api
+from .config import CONFIG_FILE, Workspace, builtin_root
+from .content import inspect_profile
+from .diagnostics import ContentError, Diagnostic, PressroomError, display_path
+from .editions import Edition, inspect_edition, profile_index
+from .layouts import find_layout
+from .output import write_atomic
+
+MANIFEST = ".pressroom-manifest.json"
+REPORT = "report.json"
+
+
+@dataclass
+class Job:
+    """One render: a profile or an edition, in one format, to its output files."""
+
+    kind: str  # "profile" or "edition"
+    item: str  # the profile's or the edition's slug
+    source: Path
+    format: str
+    outputs: dict[str, Path]  # what -> where: the item's slug, and each offprint's slug
+    layout: str | None = None
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = f"{self.kind}:{self.item}:{self.format}"
+
+
+@dataclass
+class Output:
+    path: str
+    pages: int
+    bytes: int
+
+
+@dataclass
+class Outcome:
+    """What happened to one job; the rows of the summary table and ``report.json``."""
+
+    item: str
+    kind: str
+    format: str
+    status: str  # "built", "cached" or "failed"
+    outputs: list[Output] = field(default_factory=list)
+    seconds: float = 0.0
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    @property
+    def pages(self) -> int:
+        return self.outputs[0].pages if self.outputs else 0
+
+    @property
+    def size(self) -> int:
+        return self.outputs[0].bytes if self.outputs else 0
+
+
+@dataclass
+class Plan:
+    jobs: list[Job]
+    refused: list[Outcome]  # items that cannot be built (content errors), already reported
+    diagnostics: list[Diagnostic]
+
+
+class UnknownTarget(PressroomError):
+    """A build target names no edition or profile of the workspace."""
+
+
+def plan_build(
+    workspace: Workspace,
+    targets: Iterable[str] = (),
+    formats: Iterable[str] = (),
+    layout: str | None = None,
+) -> Plan:
+    """Check everything that would be built, then list the jobs.
+
+    Every problem is found here, before anything renders: a profile with errors
+    fails alone, and so does each edition that includes it.
+    """
+    index = profile_index(workspace)
+    editions = {path.name.removesuffix(".yaml"): path for path in workspace.edition_paths()}
+    wanted_profiles, wanted_editions = _select(workspace, list(targets), index, editions)
+    only = set(formats)
+    unknown = only - set(workspace.formats)
+    if unknown:
+        known = ", ".join(sorted(workspace.formats))
+        raise UnknownTarget(f"unknown format '{sorted(unknown)[0]}'; known formats: {known}")
+
+    jobs: list[Job] = []
+    refused: list[Outcome] = []
+    diagnostics: list[Diagnostic] = list(workspace.warnings)
+    broken: dict[str, str] = {}
+    for slug, path in sorted(index.items()):
+        profile, found = inspect_profile(path, workspace)
+        if slug in wanted_profiles or any(slug in _listed(e) for e in wanted_editions.values()):
+            diagnostics += found
+        if profile is None:
+            broken[slug] = display_path(path, workspace.root)
+    for slug in sorted(wanted_profiles):
+        names = [f for f in workspace.config.profile_formats if not only or f in only]
+        for name in names:
+            if slug in broken:
+                refused.append(
+                    Outcome(slug, "profile", name, "failed", messages=["content errors"])
+                )
+                continue
+            target = workspace.profile_output(slug, name)
+            jobs.append(Job("profile", slug, index[slug], name, {slug: target}, layout))
+    for slug, path in sorted(wanted_editions.items()):
+        edition, found = inspect_edition(path, workspace, index)
+        diagnostics += found
+        names = edition.format_names if edition else _listed(path, "formats") or []
+        names = [f for f in names if not only or f in only] or sorted(only)
+        if edition is None:
+            for name in names or ["-"]:
+                refused.append(
+                    Outcome(slug, "edition", name, "failed", messages=["edition errors"])
+                )
+            continue
+        bad = [broken[s] for s in edition.meta.profiles if s in broken]
+        for name in names:
+            if bad:
+                message = f"edition cannot be built: {', '.join(bad)} has errors"
+                refused.append(Outcome(slug, "edition", name, "failed", messages=[message]))
+                continue
+            outputs = {slug: workspace.edition_output(slug, slug, name)}
+            for profile_slug in edition.meta.profiles:
+                outputs[profile_slug] = workspace.edition_output(slug, profile_slug, name)
+            jobs.append(Job("edition", slug, path, name, outputs, layout))
+    return Plan(jobs, refused, diagnostics)
+
+
+def _listed(path: Path, key: str = "profiles") -> list[str]:
+    """A list from an edition file, read leniently (for planning around broken files)."""
+    from .yamlsource import load_yaml
+
+    try:
+        data, _ = load_yaml(path.read_text(encoding="utf-8"), path)
+    except (ContentError, OSError, UnicodeDecodeError):
+        return []
+    value = data.get(key) if isinstance(data, dict) else None
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _select(workspace: Workspace, targets: list[str], index: dict, editions: dict):
+    if not targets:
+        return set(index), dict(editions)
+    profiles, chosen = set(), {}
+    for target in targets:
+        path = Path(target)
+        name = path.name.removesuffix(".md").removesuffix(".yaml")
+        by_path = {p.resolve(): s for s, p in index.items()}
+        if path.suffix == ".md" and path.resolve() in by_path:
+            profiles.add(by_path[path.resolve()])
+        elif target in editions or (path.suffix == ".yaml" and name in editions):
+            chosen[name] = editions[name]
+        elif target in index:
+            profiles.add(target)
+        else:
+            known = ", ".join(sorted(editions)) or "none"
+            raise UnknownTarget(
+                f"'{target}' is neither an edition nor a profile "
+                f"(editions: {known}; profiles: {', '.join(sorted(index)) or 'none'})"
+            )
+    return profiles, chosen
+
+
+def run_build(
+    workspace: Workspace,
+    plan: Plan,
+    jobs: int | None = None,
+    force: bool = False,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Run the plan's jobs (in ``jobs`` worker processes) and return every outcome."""
+    manifest_path = workspace.output_dir / MANIFEST
+    manifest = {} if force else _read_manifest(manifest_path)
+    outcomes: list[Outcome] = []
+    todo: list[tuple[Job, str]] = []
+    for job in plan.jobs:
+        stamp = fingerprint(workspace, job)
+        if (
+            not force
+            and manifest.get(job.key, {}).get("fingerprint") == stamp
+            and all(path.is_file() for path in job.outputs.values())
+        ):
+            cached = Outcome(job.item, job.kind, job.format, "cached")
+            cached.outputs = [Output(**o) for o in manifest[job.key]["outputs"]]
+            outcomes.append(cached)
+            if on_outcome:
+                on_outcome(cached)
+        else:
+            todo.append((job, stamp))
+
+    def finish(job: Job, stamp: str, outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if outcome.ok:
+            manifest[job.key] = {
+                "fingerprint": stamp,
+                "outputs": [asdict(o) for o in outcome.outputs],
+            }
+        else:
+            manifest.pop(job.key, None)
+        if on_outcome:
+            on_outcome(outcome)
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    root = str(workspace.root)
+    if workers == 1:
+        for job, stamp in todo:
+            finish(job, stamp, execute(root, job))
+    else:
+        # Workers are separate processes: a crash or a runaway render in one of them
+        # cannot take the build down, and each imports WeasyPrint once.
+        context = multiprocessing.get_context("forkserver")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = {pool.submit(execute, root, job): (job, stamp) for job, stamp in todo}
+            for future in concurrent.futures.as_completed(futures):
+                job, stamp = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as error:  # the worker died (out of memory, a crash...)
+                    outcome = Outcome(job.item, job.kind, job.format, "failed")
+                    outcome.messages = [f"the render worker failed: {type(error).__name__}"]
+                finish(job, stamp, outcome)
+    outcomes += plan.refused
+    if outcomes:
+        write_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode())
+    order = {job.key: i for i, job in enumerate(plan.jobs)}
+    outcomes.sort(key=lambda o: order.get(f"{o.kind}:{o.item}:{o.format}", len(order)))
+    return outcomes
+
+
+def build_workspace(
+    workspace: Workspace,
+    targets: Iterable[str] = (),
+    formats: Iterable[str] = (),
+    jobs: int | None = None,
+    force: bool = False,
+    layout: str | None = None,
+) -> list[Outcome]:
+    """Plan, run and report a build: what ``pressroom build`` does, as one call."""
+    plan = plan_build(workspace, targets, formats, layout)
+    outcomes = run_build(workspace, plan, jobs, force)
+    write_report(workspace, outcomes)
+    return outcomes
+
+
+def execute(root: str, job: Job) -> Outcome:
+    """Render one job and write its outputs (runs in a worker process)."""
+    started = time.perf_counter()
+    outcome = Outcome(job.item, job.kind, job.format, "built")
+    try:
+        workspace = Workspace.load(Path(root))
+        if job.kind == "profile":
+            profile = api.load_profile(job.source, workspace)
+            result = api.render(profile, job.layout, job.format)
+            parts = {job.item: result}
+        else:
+            edition = _load_edition(job.source, workspace)
+            result = api.render_edition(edition, job.format, job.layout)
+            parts = {job.item: result, **result.offprints}
+        for slug, path in job.outputs.items():
+            write_atomic(path, parts[slug].pdf)
+            outcome.outputs.append(Output(str(path), parts[slug].pages, len(parts[slug].pdf)))
+        outcome.messages = [f"warning: {w}" for w in result.warnings]
+    except ContentError as error:
+        outcome.status = "failed"
+        outcome.messages = [d.format(Path(root)) for d in error.diagnostics if d.is_error]
+    except PressroomError as error:
+        outcome.status = "failed"
+        outcome.messages = [str(error)]
+    except OSError as error:
+        outcome.status = "failed"
+        outcome.messages = [f"cannot write the PDF: {error.strerror or error}"]
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _load_edition(path: Path, workspace: Workspace) -> Edition:
+    edition, diagnostics = inspect_edition(path, workspace)
+    if edition is None:
+        raise ContentError(diagnostics)
+    return edition
+
+
+def fingerprint(workspace: Workspace, job: Job) -> str:
+    """A hash of everything that affects a job's outputs.
+
+    The job itself (kind, item, format, layout, output paths), the versions of
+    pressroom and WeasyPrint, ``pressroom.yaml``, ``SOURCE_DATE_EPOCH``, every file
+    of the layout and the layouts it extends, the built-in fonts, and the sources
+    and images of every profile involved (and the edition file and its cover).
+    """
+    digest = hashlib.sha256()
+
+    def add(text: str) -> None:
+        digest.update(text.encode("utf-8", "surrogateescape") + b"\0")
+
+    def add_file(path: Path | None) -> None:
+        if path is None:
+            return
+        add(str(path))
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            add("missing")
+
+    add(json.dumps([job.kind, job.item, job.format, job.layout], sort_keys=True))
+    add(json.dumps({k: str(v) for k, v in job.outputs.items()}, sort_keys=True))
+    add(__version__)
+    add(_weasyprint_version())
+    add(os.environ.get("SOURCE_DATE_EPOCH", ""))
+    add_file(workspace.root / CONFIG_FILE)
+    folders = [builtin_root() / "assets" / "fonts"]
+    with contextlib.suppress(PressroomError, OSError):  # the render will report it
+        folders += find_layout(job.layout or workspace.config.layout, workspace).template_dirs
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            add_file(path)
+    sources = [job.source]
+    if job.kind == "edition":
+        edition, _ = inspect_edition(job.source, workspace)
+        if edition is not None:
+            sources += edition.profile_paths
+            add_file(edition.cover_path)
+    for source in sources:
+        add_file(source)
+        if source.suffix == ".md":
+            profile, _ = inspect_profile(source, workspace)
+            add_file(profile.illustration_path if profile else None)
+    return digest.hexdigest()
+
+
+def _weasyprint_version() -> str:
+    try:
+        return metadata.version("weasyprint")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def write_report(workspace: Workspace, outcomes: list[Outcome]) -> Path:
+    """``build/report.json``: the summary table's data, for pipelines."""
+    data = {
+        "pressroom": __version__,
+        "ok": all(o.ok for o in outcomes),
+        "items": [
+            {
+                **asdict(o),
+                "pages": o.pages,
+                "bytes": o.size,
+                "outputs": [
+                    {**asdict(out), "path": display_path(Path(out.path), workspace.root)}
+                    for out in o.outputs
+                ],
+                "seconds": round(o.seconds, 3),
+            }
+            for o in outcomes
+        ],
+    }
+    path = workspace.output_dir / REPORT
+    write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+    return path

@@ -1,0 +1,189 @@
+"""Editions: an ordered set of profiles with a cover, published in several formats.
+
+``content/editions/<slug>.yaml`` names its profiles by slug. Every problem (an
+unknown or repeated slug, a missing cover image, an unknown format) is reported at
+once, with its line, before anything renders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+
+from .config import Workspace, check_lang
+from .content import (
+    _full_date,
+    inspect_profile,
+    resource_roots,
+    slug_from_path,
+)
+from .diagnostics import ContentError, Diagnostic
+from .resources import ResourceRefused, image_problem, resolve_local
+from .validation import validate
+from .yamlsource import LineMap, load_yaml
+
+
+class Cover(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    src: str
+    alt: str
+    credit: str
+    lines: list[str] = []
+
+
+class EditionFile(BaseModel):
+    """The fields of an edition file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str
+    issue: int | str | None = None
+    date: Annotated[dt.date, BeforeValidator(_full_date)] | None = None
+    lang: str | None = None
+    cover: Cover | None = None
+    profiles: list[str]
+    formats: list[str] | None = None
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, value: str | None) -> str | None:
+        return None if value is None else check_lang(value)
+
+
+@dataclass
+class Edition:
+    source: Path
+    meta: EditionFile
+    workspace: Workspace
+    cover_path: Path | None = None
+    profile_paths: list[Path] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return self.source.name.removesuffix(".yaml")
+
+    @property
+    def lang(self) -> str:
+        return self.meta.lang or self.workspace.config.lang
+
+    @property
+    def format_names(self) -> list[str]:
+        return self.meta.formats if self.meta.formats is not None else list(self.workspace.formats)
+
+
+def profile_index(workspace: Workspace) -> dict[str, Path]:
+    """Slug -> profile file, for every profile in the workspace.
+
+    A profile whose front matter is broken is still indexed under its file name,
+    so an edition that lists it is told the profile is broken, not that it is missing.
+    """
+    index: dict[str, Path] = {}
+    for path in workspace.profile_paths():
+        profile, _ = inspect_profile(path, workspace)
+        index[profile.slug if profile else slug_from_path(path)] = path
+    return index
+
+
+def inspect_edition(
+    path: Path, workspace: Workspace, profiles: dict[str, Path] | None = None
+) -> tuple[Edition | None, list[Diagnostic]]:
+    """The edition (None when it has errors) and every problem in it."""
+    path = path.resolve()
+    profiles = profile_index(workspace) if profiles is None else profiles
+    try:
+        data, lines = load_yaml(path.read_text(encoding="utf-8"), path)
+    except ContentError as error:
+        return None, error.diagnostics
+    except (OSError, UnicodeDecodeError) as error:
+        return None, [Diagnostic(path, None, None, f"cannot read: {error}")]
+    meta, diagnostics = validate(EditionFile, data, path, lines)
+    if isinstance(data, dict):
+        diagnostics += _check_profiles(data.get("profiles"), profiles, path, lines)
+        diagnostics += _check_formats(data.get("formats"), workspace, path, lines)
+    cover_path = _check_cover(data, path, lines, workspace, diagnostics)
+    diagnostics.sort(key=lambda d: d.line or 0)
+    if meta is None or any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    edition = Edition(path, meta, workspace, cover_path, [profiles[s] for s in meta.profiles])
+    edition.warnings = diagnostics
+    return edition, diagnostics
+
+
+def load_edition(path: Path, workspace: Workspace) -> Edition:
+    """Load an edition; raise :class:`ContentError` listing every problem."""
+    edition, diagnostics = inspect_edition(path, workspace)
+    if edition is None:
+        raise ContentError(diagnostics)
+    return edition
+
+
+def _check_profiles(slugs, profiles: dict[str, Path], path: Path, lines: LineMap):
+    if not isinstance(slugs, list):
+        return []
+    problems = []
+    seen: dict[str, int] = {}
+    for index, slug in enumerate(slugs):
+        line = lines.line_of(("profiles", index))
+        if not isinstance(slug, str):
+            continue
+        if slug in seen:
+            problems.append(
+                Diagnostic(
+                    path,
+                    line,
+                    f"profiles[{index}]",
+                    f"'{slug}' is listed twice (first as profiles[{seen[slug]}])",
+                )
+            )
+            continue
+        seen[slug] = index
+        if slug not in profiles:
+            known = ", ".join(sorted(profiles)) or "none"
+            problems.append(
+                Diagnostic(
+                    path, line, f"profiles[{index}]", f"no profile '{slug}'; profiles: {known}"
+                )
+            )
+    return problems
+
+
+def _check_formats(names, workspace: Workspace, path: Path, lines: LineMap):
+    if not isinstance(names, list):
+        return []
+    known = workspace.formats
+    return [
+        Diagnostic(
+            path,
+            lines.line_of(("formats", index)),
+            f"formats[{index}]",
+            f"unknown format '{name}'; known formats: {', '.join(sorted(known))}",
+        )
+        for index, name in enumerate(names)
+        if isinstance(name, str) and name not in known
+    ]
+
+
+def _check_cover(
+    data, path: Path, lines: LineMap, workspace: Workspace, diagnostics
+) -> Path | None:
+    cover = data.get("cover") if isinstance(data, dict) else None
+    src = cover.get("src") if isinstance(cover, dict) else None
+    if not isinstance(src, str):
+        return None
+    line = lines.line_of(("cover", "src"))
+    try:
+        resolved = resolve_local(src, path.parent, resource_roots(workspace))
+    except ResourceRefused as refused:
+        diagnostics.append(Diagnostic(path, line, "cover.src", str(refused)))
+        return None
+    problem = image_problem(resolved)
+    if problem:
+        diagnostics.append(Diagnostic(path, line, "cover.src", problem))
+        return None
+    return resolved

@@ -1,0 +1,364 @@
+"""Whole builds of the sample publication: editions, formats, offprints, reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pdfplumber
+import pikepdf
+import pypdf
+import pypdfium2
+import pytest
+from PIL import ImageStat
+
+from pressroom import build_workspace
+from pressroom.config import Workspace
+from pressroom.output import write_atomic
+
+from .conftest import GOOD_FRONT_MATTER, REPO
+
+pytestmark = pytest.mark.slow
+EPOCH = "1700000000"
+BLEED = 3 * 72 / 25.4
+A4 = (595.28, 841.89)
+TITLES = {
+    "al-kadhimi": "The Broker of Baghdad",
+    "ortega-baines": "The Woman Who Lets the River In",
+    "wierzbicki": "The Last Man Who Casts Letters",
+}
+
+
+def copy_sample(root: Path) -> Path:
+    """The repository's sample publication, without its layouts (the built-in one is used)."""
+    shutil.copytree(REPO / "content", root / "content")
+    shutil.copytree(REPO / "assets" / "illustrations", root / "assets" / "illustrations")
+    shutil.copy(REPO / "pressroom.yaml", root / "pressroom.yaml")
+    return root
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    root = copy_sample(tmp_path_factory.mktemp("sample"))
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+    try:
+        outcomes = build_workspace(Workspace.load(root), jobs=2)
+        first = {p: p.read_bytes() for p in (root / "build").rglob("*.pdf")}
+        again = build_workspace(Workspace.load(root), jobs=1, force=True)
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+    return root, outcomes, first, again
+
+
+def edition_pdf(root: Path, fmt: str, slug: str = "2021-winter") -> Path:
+    return root / "build" / "2021-winter" / fmt / f"{slug}.pdf"
+
+
+def page_texts(path: Path) -> list[str]:
+    """Each page's text, lines joined with single spaces (headlines may wrap)."""
+    with pdfplumber.open(path) as pdf:
+        return [" ".join((page.extract_text() or "").split()) for page in pdf.pages]
+
+
+def test_every_output_is_built(sample):
+    root, outcomes, first, _ = sample
+    assert [(o.item, o.format, o.status) for o in outcomes] == [
+        ("al-kadhimi", "screen", "built"),
+        ("ortega-baines", "screen", "built"),
+        ("wierzbicki", "screen", "built"),
+        ("2021-winter", "print", "built"),
+        ("2021-winter", "screen", "built"),
+        ("2021-winter", "archive", "built"),
+    ]
+    names = sorted(str(p.relative_to(root / "build")) for p in first)
+    expected = ["al-kadhimi.pdf", "ortega-baines.pdf", "wierzbicki.pdf"]
+    for fmt in ("archive", "print", "screen"):
+        expected += [f"2021-winter/{fmt}/{slug}.pdf" for slug in ("2021-winter", *TITLES)]
+    assert names == sorted(expected)
+
+
+def test_every_output_passes_a_structural_check(sample):
+    for path in sample[2]:
+        with pikepdf.open(path) as pdf:
+            assert pdf.check_pdf_syntax() == [], path
+
+
+def test_rebuilding_with_source_date_epoch_gives_the_same_bytes(sample):
+    _, _, first, again = sample
+    assert [o.status for o in again] == ["built"] * 6
+    for path, data in first.items():
+        assert path.read_bytes() == data, f"{path} differs between two builds"
+
+
+def test_contents_page_numbers_are_the_real_start_pages(sample):
+    texts = page_texts(edition_pdf(sample[0], "screen"))
+    contents = texts[1]
+    for title in TITLES.values():
+        listed = int(re.search(re.escape(title) + r"[ .]*?(\d+)\b", contents).group(1))
+        start = next(i for i, text in enumerate(texts) if i > 1 and title in text) + 1
+        assert listed == start, title
+        assert start % 2 == 1, f"{title} opens on a left-hand page"
+
+
+def test_blank_page_keeps_profiles_on_right_hand_pages(sample):
+    texts = page_texts(edition_pdf(sample[0], "screen"))
+    assert len(texts) == 10
+    assert texts[5].strip() == ""  # the 3-page profile is followed by a blank page
+
+
+def test_folios_run_on_through_the_edition(sample):
+    path = edition_pdf(sample[0], "screen")
+    with pdfplumber.open(path) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            foot = page.crop((0, page.height - 22 * 72 / 25.4, page.width, page.height))
+            text = (foot.extract_text() or "").strip()
+            if number == 1:  # the cover has its credit there, but no folio
+                assert text == "Cover art by the Pressroom studio"
+            elif number == 6:  # the blank page
+                assert text == ""
+            else:
+                assert text.split()[-1] == str(number)
+
+
+def test_outline_nests_profiles_under_the_edition(sample):
+    reader = pypdf.PdfReader(edition_pdf(sample[0], "screen"))
+    assert reader.outline[0].title == "The Pressroom Review"
+    children = [item for item in reader.outline[1] if not isinstance(item, list)]
+    assert [item.title for item in children] == list(TITLES.values())
+
+
+def test_related_profiles_point_at_real_pages(sample):
+    # pypdf reads text in drawing order, so a line is not mixed with the next column
+    reader = pypdf.PdfReader(edition_pdf(sample[0], "print"))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "See also: The Broker of Baghdad, page 3; The Last Man Who Casts Letters, page 9" in text
+    assert "See also: The Woman Who Lets the River In, page 7" in text
+
+
+def test_offprints_are_the_edition_pages(sample):
+    root = sample[0]
+    for slug, title, pages, first_folio in (
+        ("al-kadhimi", TITLES["al-kadhimi"], 3, 3),
+        ("ortega-baines", TITLES["ortega-baines"], 2, 7),
+        ("wierzbicki", TITLES["wierzbicki"], 2, 9),
+    ):
+        path = edition_pdf(root, "screen", slug)
+        reader = pypdf.PdfReader(path)
+        assert len(reader.pages) == pages
+        assert reader.metadata.title == title
+        texts = page_texts(path)
+        assert title in texts[0]
+        assert texts[0].split()[-1] == str(first_folio)
+
+
+def test_print_has_trim_bleed_marks_and_a_cmyk_output_intent(sample):
+    path = edition_pdf(sample[0], "print")
+    reader = pypdf.PdfReader(path)
+    for page in reader.pages:
+        trim = [float(v) for v in page.trimbox]
+        bleed = [float(v) for v in page.bleedbox]
+        assert trim[2] - trim[0] == pytest.approx(A4[0], abs=0.1)
+        assert trim[3] - trim[1] == pytest.approx(A4[1], abs=0.1)
+        assert bleed[2] - bleed[0] == pytest.approx(A4[0] + 2 * BLEED, abs=0.1)
+        assert bleed[3] - bleed[1] == pytest.approx(A4[1] + 2 * BLEED, abs=0.1)
+        assert "/Annots" not in page  # no links in print
+    (intent,) = reader.trailer["/Root"]["/OutputIntents"]
+    intent = intent.get_object()
+    assert intent["/S"] == "/GTS_PDFX"
+    assert intent["/DestOutputProfile"].get_object()["/N"] == 4  # a CMYK profile
+    assert b"PDF/X-4" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    # crop marks sit outside the trim, in the corners of the media box
+    image = pypdfium2.PdfDocument(str(path))[2].render(scale=2).to_pil().convert("L")
+    corner = image.crop((0, 0, int(image.width * 0.03), int(image.height * 0.02)))
+    assert ImageStat.Stat(corner).extrema[0][0] < 100
+
+
+def test_print_cover_art_survives_cmyk(sample):
+    """SVG gradients in a CMYK document still paint (a WeasyPrint 70 bug is worked around)."""
+    page = pypdfium2.PdfDocument(str(edition_pdf(sample[0], "print")))[0]
+    image = page.render(scale=0.3).to_pil().convert("L")
+    sky = image.crop((10, 40, image.width - 10, 60))
+    assert ImageStat.Stat(sky).mean[0] < 120
+
+
+def colour_operations(pdf: pikepdf.Pdf) -> set[tuple[str, tuple[str, ...]]]:
+    found = set()
+
+    def walk(stream) -> None:
+        for operands, operator in pikepdf.parse_content_stream(stream):
+            if str(operator) in ("cs", "CS", "scn", "SCN", "rg", "RG", "k", "K"):
+                found.add((str(operator), tuple(str(o) for o in operands)))
+        forms = (stream.get("/Resources") or {}).get("/XObject") or {}
+        for form in forms.values():
+            if form.get("/Subtype") == "/Form":
+                walk(form)
+
+    walk(pdf.pages[3])
+    return found
+
+
+def test_print_colours_are_cmyk(sample):
+    with pikepdf.open(edition_pdf(sample[0], "print")) as pdf:
+        print_ops = colour_operations(pdf)
+    with pikepdf.open(edition_pdf(sample[0], "screen")) as pdf:
+        screen_ops = colour_operations(pdf)
+    accent = ("scn", ("0.08", "0.94", "0.84", "0.22"))  # the layout's CMYK accent
+    assert ("cs", ("/DeviceCMYK",)) in print_ops and accent in print_ops
+    assert ("cs", ("/DeviceCMYK",)) not in screen_ops and accent not in screen_ops
+
+
+def structure_alts(reader: pypdf.PdfReader) -> list[str]:
+    alts, stack = [], [reader.trailer["/Root"]["/StructTreeRoot"]]
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if "/Alt" in node:
+                alts.append(str(node["/Alt"]))
+            if "/K" in node:
+                stack.append(node["/K"])
+    return alts
+
+
+def test_screen_is_tagged_with_alt_texts_and_links(sample):
+    path = edition_pdf(sample[0], "screen")
+    reader = pypdf.PdfReader(path)
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()
+    alts = " ".join(structure_alts(reader))
+    assert "A stylised portrait of a man in dark-rimmed glasses" in alts
+    assert "Three overlapping discs" in alts  # the cover
+    uris = [
+        a.get_object()["/A"].get("/URI")
+        for page in reader.pages
+        for a in page.get("/Annots") or []
+        if "/A" in a.get_object()
+    ]
+    assert "https://www.al-monitor.com/" in uris
+
+
+def test_archive_is_pdf_a_with_the_sources_attached(sample):
+    root = sample[0]
+    reader = pypdf.PdfReader(edition_pdf(root, "archive"))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert b"<pdfaid:part>3</pdfaid:part>" in xmp or b'pdfaid:part="3"' in xmp
+    assert b"B" in re.search(rb"pdfaid:conformance[^A-Z]*([A-Z])", xmp).group(1)
+    attached = {name: data[0] for name, data in reader.attachments.items()}
+    assert sorted(attached) == ["al-kadhimi.md", "ortega-baines.md", "wierzbicki.md"]
+    assert attached["al-kadhimi.md"] == (root / "content/profiles/al-kadhimi.md").read_bytes()
+    offprint = pypdf.PdfReader(edition_pdf(root, "archive", "wierzbicki"))
+    assert list(offprint.attachments) == ["wierzbicki.md"]
+
+
+def test_report_json_matches_the_build(sample):
+    report = json.loads((sample[0] / "build" / "report.json").read_text())
+    assert report["ok"] is True
+    rows = [(i["item"], i["format"], i["status"], i["pages"]) for i in report["items"]]
+    assert ("2021-winter", "print", "built", 10) in rows
+    assert ("al-kadhimi", "screen", "built", 3) in rows
+    edition = next(i for i in report["items"] if i["format"] == "archive")
+    assert [o["path"] for o in edition["outputs"]][:2] == [
+        "build/2021-winter/archive/2021-winter.pdf",
+        "build/2021-winter/archive/al-kadhimi.pdf",
+    ]
+    assert all(o["bytes"] > 10_000 for o in edition["outputs"])
+
+
+def test_unchanged_inputs_are_not_rendered_again(tmp_path):
+    root = copy_sample(tmp_path / "ws")
+    workspace = Workspace.load(root)
+    first = build_workspace(workspace, targets=["wierzbicki", "ortega-baines"], jobs=1)
+    assert [o.status for o in first] == ["built", "built"]
+    again = build_workspace(workspace, targets=["wierzbicki", "ortega-baines"], jobs=1)
+    assert [o.status for o in again] == ["cached", "cached"]
+    source = root / "content" / "profiles" / "wierzbicki.md"
+    source.write_text(source.read_text().replace("grudge", "temper"), encoding="utf-8")
+    third = build_workspace(workspace, targets=["wierzbicki", "ortega-baines"], jobs=1)
+    assert [(o.item, o.status) for o in third] == [
+        ("ortega-baines", "cached"),
+        ("wierzbicki", "built"),
+    ]
+    assert "temper" in page_texts(root / "build" / "wierzbicki.pdf")[0]
+
+
+def test_a_bad_profile_fails_alone_and_fails_its_editions(workspace, tmp_path):
+    workspace.profile("good")
+    workspace.profile("bad", "title: [broken\n")
+    editions = workspace.root / "content" / "editions"
+    editions.mkdir()
+    (editions / "with-bad.yaml").write_text(
+        "title: T\nprofiles: [good, bad]\nformats: [screen]\n", encoding="utf-8"
+    )
+    (editions / "only-good.yaml").write_text(
+        "title: T\nprofiles: [good]\nformats: [screen]\n", encoding="utf-8"
+    )
+    previous = workspace.root / "build" / "with-bad" / "screen" / "with-bad.pdf"
+    previous.parent.mkdir(parents=True)
+    previous.write_bytes(b"last good edition")
+    outcomes = build_workspace(Workspace.load(workspace.root), jobs=1)
+    status = {(o.item, o.kind): (o.status, o.messages) for o in outcomes}
+    assert status[("good", "profile")][0] == "built"
+    assert status[("only-good", "edition")][0] == "built"
+    assert status[("bad", "profile")] == ("failed", ["content errors"])
+    assert status[("with-bad", "edition")] == (
+        "failed",
+        ["edition cannot be built: content/profiles/bad.md has errors"],
+    )
+    assert previous.read_bytes() == b"last good edition"
+    assert (workspace.root / "build" / "only-good" / "screen" / "good.pdf").is_file()
+    report = json.loads((workspace.root / "build" / "report.json").read_text())
+    assert report["ok"] is False
+
+
+def test_cli_build_reports_and_exits_1_on_failure(workspace, monkeypatch):
+    from click.testing import CliRunner
+
+    from pressroom.cli import main
+
+    workspace.profile("good")
+    workspace.profile("bad", GOOD_FRONT_MATTER.replace("date: 2024-05-01", "date: someday"))
+    monkeypatch.chdir(workspace.root)
+    result = CliRunner().invoke(main, ["build", "--jobs", "1"])
+    assert result.exit_code == 1
+    assert "content/profiles/bad.md:6: date: 'someday' is not a date" in result.output
+    assert re.search(r"good \(profile\)\s+screen\s+1\s+\d+ KB\s+[\d.]+ s\s+built", result.output)
+    assert re.search(r"bad \(profile\)\s+screen\s+-\s+-\s+-\s+FAILED", result.output)
+    assert "1 built, 0 up to date, 1 failed; report: build/report.json" in result.output
+
+
+def test_cli_build_unknown_target_is_a_usage_error(workspace, monkeypatch):
+    from click.testing import CliRunner
+
+    from pressroom.cli import main
+
+    workspace.profile("good")
+    monkeypatch.chdir(workspace.root)
+    result = CliRunner().invoke(main, ["build", "nope"])
+    assert result.exit_code == 2
+    assert "'nope' is neither an edition nor a profile (editions: none; profiles: good)" in (
+        result.output
+    )
+
+
+def test_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    target = tmp_path / "out.pdf"
+    target.write_bytes(b"previous good file")
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, b"%PDF- new but never finished")
+    assert target.read_bytes() == b"previous good file"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.pdf"]
