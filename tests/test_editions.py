@@ -107,3 +107,31 @@ def test_a_custom_format_from_the_config_is_known(editions, workspace):
     assert messages == []
     fmt = edition.workspace.formats["proof"]
     assert (fmt.image_dpi, fmt.links, fmt.pdf_variant) == (72, True, None)
+
+
+def test_plan_picks_formats_and_targets(editions, workspace):
+    from pressroom.builds import UnknownTarget, plan_build
+
+    editions(GOOD_EDITION)
+    ws = Workspace.load(workspace.root)
+    everything = plan_build(ws)
+    assert [(j.kind, j.item, j.format) for j in everything.jobs] == [
+        ("profile", "one", "screen"),
+        ("profile", "two", "screen"),
+        ("edition", "e", "screen"),
+        ("edition", "e", "archive"),
+    ]
+    edition_job = everything.jobs[2]
+    assert {k: str(v.relative_to(workspace.root)) for k, v in edition_job.outputs.items()} == {
+        "e": "build/e/screen/e.pdf",
+        "one": "build/e/screen/one.pdf",
+        "two": "build/e/screen/two.pdf",
+    }
+    archive_only = plan_build(ws, formats=["archive"])
+    assert [(j.item, j.format) for j in archive_only.jobs] == [("e", "archive")]
+    just_one = plan_build(ws, targets=["one"])
+    assert [(j.item, j.format) for j in just_one.jobs] == [("one", "screen")]
+    by_path = plan_build(ws, targets=["content/editions/e.yaml"], formats=["screen"])
+    assert [(j.item, j.format) for j in by_path.jobs] == [("e", "screen")]
+    with pytest.raises(UnknownTarget, match="unknown format 'zine'; known formats: archive, "):
+        plan_build(ws, formats=["zine"])

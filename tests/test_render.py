@@ -305,3 +305,28 @@ def test_no_widows_or_orphans(sample):
                 starts_indented = last["x0"] - left > 5
                 assert not starts_indented, f"orphan: {last['text']!r}"
         assert checked >= 3
+
+
+def image_widths(pdf_bytes: bytes) -> list[int]:
+    reader = pypdf.PdfReader(io.BytesIO(pdf_bytes))
+    widths = []
+    for page in reader.pages:
+        for xobject in (page["/Resources"].get("/XObject") or {}).values():
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Image":
+                widths.append(int(xobject["/Width"]))
+    return widths
+
+
+def test_screen_downsamples_images_and_print_keeps_full_resolution(workspace):
+    from PIL import Image
+
+    photo = Image.radial_gradient("L").resize((2400, 1600)).convert("RGB")
+    photo.save(workspace.root / "content" / "profiles" / "photo.png")
+    path = workspace.profile("p", GOOD_FRONT_MATTER.replace("portrait.svg", "photo.png"))
+    profile = load_profile(path)
+    assert image_widths(render_pdf(profile, format="print")) == [2400]
+    (screen,) = image_widths(render_pdf(profile, format="screen"))
+    # drawn 112 mm high (the 3:2 picture is cropped to its frame), so about 168 mm
+    # wide: 150 dpi of that is about 990 pixels
+    assert 950 < screen < 1030

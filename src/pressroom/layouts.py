@@ -181,6 +181,18 @@ def format_any_date(value: PartialDate | dt.date | None, lang: str = "en") -> st
     return str(value.year)
 
 
+def tie_last_words(text: str | None) -> Markup:
+    """Keep the last two words on one line (``<span class="tie">``, set ``nowrap`` by
+    the layout), so a display line never ends with one word alone on it. The text
+    itself is unchanged, for copying, searching and bookmarks."""
+    words = str(text or "").split()
+    if len(words) < 3 or len(words[-1]) > 12:
+        return Markup.escape(" ".join(words))
+    head = Markup.escape(" ".join(words[:-2]))
+    tail = Markup.escape(" ".join(words[-2:]))
+    return Markup(f'{head} <span class="tie">{tail}</span>')
+
+
 def make_environment(layout: Layout) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in layout.template_dirs]),
@@ -191,6 +203,7 @@ def make_environment(layout: Layout) -> jinja2.Environment:
     )
     env.filters["format_date"] = format_any_date
     env.filters["inline"] = lambda text: Markup(render_inline(str(text)))
+    env.filters["tie"] = tie_last_words
     return env
 
 

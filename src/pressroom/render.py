@@ -126,7 +126,10 @@ def render_document(
                 string=document.html, base_url=document.base_url, url_fetcher=fetcher
             )
             rendered = html.render(
-                font_config=fonts, color_profiles=colors, stylesheets=stylesheets
+                font_config=fonts,
+                color_profiles=colors,
+                stylesheets=stylesheets,
+                **_image_options(document.output_format),
             )
             _apply_metadata(rendered.metadata, document.metadata, document.attachments)
             pdf = _write(rendered, document)
@@ -196,11 +199,7 @@ def _write(rendered, document: HtmlDocument) -> bytes:
         options["pdf_variant"] = fmt.pdf_variant
     if fmt.color == "cmyk":
         options["output_intent"] = "device-cmyk"
-    if fmt.image_dpi:
-        options["dpi"] = fmt.image_dpi
-        options["optimize_images"] = True
-    if fmt.jpeg_quality is not None:
-        options["jpeg_quality"] = fmt.jpeg_quality
+    options.update(_image_options(fmt))
     finishers = []
     if not fmt.links:
         finishers.append(_drop_annotations)
@@ -216,6 +215,18 @@ def _write(rendered, document: HtmlDocument) -> bytes:
     seed = f"pressroom:{rendered.metadata.title}:{fmt.name}:{len(rendered.pages)}"
     with mock.patch("weasyprint.pdf.metadata.uuid4", lambda: uuid.uuid5(uuid.NAMESPACE_URL, seed)):
         return rendered.write_pdf(finisher=finisher, **options)
+
+
+def _image_options(fmt) -> dict:
+    """Image resolution and compression: applied when images are laid out, so they
+    must reach ``render()`` as well as ``write_pdf()``."""
+    options: dict = {}
+    if fmt.image_dpi:
+        options["dpi"] = fmt.image_dpi
+        options["optimize_images"] = True
+    if fmt.jpeg_quality is not None:
+        options["jpeg_quality"] = fmt.jpeg_quality
+    return options
 
 
 def _tag_rgb_shadings(document, pdf) -> None:
