@@ -135,3 +135,18 @@ def test_plan_picks_formats_and_targets(editions, workspace):
     assert [(j.item, j.format) for j in by_path.jobs] == [("e", "screen")]
     with pytest.raises(UnknownTarget, match="unknown format 'zine'; known formats: archive, "):
         plan_build(ws, formats=["zine"])
+
+
+def test_check_command_covers_editions(editions, workspace, monkeypatch):
+    from click.testing import CliRunner
+
+    from pressroom.cli import main
+
+    editions(GOOD_EDITION.replace("[one, two]", "[one, ghost]"))
+    monkeypatch.chdir(workspace.root)
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 1
+    assert "content/editions/e.yaml:9: profiles[1]: no profile 'ghost'; profiles: one, two" in (
+        result.output
+    )
+    assert "checked 2 profiles and 1 editions: 1 errors, 0 warnings" in result.output

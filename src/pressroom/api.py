@@ -8,7 +8,7 @@ from .config import Workspace, workspace_for_file
 from .content import Profile, inspect_profile, resource_roots
 from .content import load_profile as _load_profile
 from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
-from .editions import Edition
+from .editions import Edition, inspect_edition, profile_index
 from .formats import OutputFormat
 from .layouts import DEFAULT_FORMAT, find_layout, render_edition_html, render_profile_html
 from .output import write_atomic
@@ -99,6 +99,9 @@ def check_workspace(workspace: Workspace) -> list[Diagnostic]:
         if profile is not None:
             profiles.append(profile)
     diagnostics.extend(_unknown_related(profiles, workspace))
+    index = profile_index(workspace)
+    for path in workspace.edition_paths():
+        diagnostics.extend(inspect_edition(path, workspace, index)[1])
     return diagnostics
 
 

@@ -182,7 +182,7 @@ def _summary_table(workspace: Workspace, outcomes) -> None:
 
 @main.command()
 def check() -> None:
-    """Validate every profile and the configuration; render nothing."""
+    """Validate the configuration, every profile and every edition; render nothing."""
     from . import api
 
     workspace = _require_workspace()
@@ -191,5 +191,7 @@ def check() -> None:
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     count = len(workspace.profile_paths())
-    click.echo(f"checked {count} profiles: {errors} errors, {warnings} warnings")
+    editions = len(workspace.edition_paths())
+    checked = f"{count} profiles" + (f" and {editions} editions" if editions else "")
+    click.echo(f"checked {checked}: {errors} errors, {warnings} warnings")
     sys.exit(1 if errors else 0)

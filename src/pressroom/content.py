@@ -70,7 +70,7 @@ def _text(value: Any) -> Any:
     return value
 
 
-def _full_date(value: Any) -> Any:
+def full_date(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -118,7 +118,7 @@ class FrontMatter(BaseModel):
     dek: str | None = None
     kicker: str | None = None
     byline: str | None = None
-    date: Annotated[dt.date, BeforeValidator(_full_date)] | None = None
+    date: Annotated[dt.date, BeforeValidator(full_date)] | None = None
     lang: str | None = None
     tags: list[Text] = []
     slug: str | None = None
@@ -242,13 +242,9 @@ def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagno
     data, lines = load_yaml(front, path, first_line)
     meta, diagnostics = validate(FrontMatter, data, path, lines)
     roots = resource_roots(workspace)
-    # The file is checked even when other illustration fields are wrong, so that
-    # every problem is reported in one go.
-    source = data.get("illustration") if isinstance(data, dict) else None
-    source = source.get("src") if isinstance(source, dict) else None
-    illustration_path = None
-    if isinstance(source, str):
-        illustration_path = _check_illustration(source, path, lines, roots, diagnostics)
+    illustration_path = check_image_field(
+        data, ("illustration", "src"), path, lines, roots, diagnostics
+    )
     for image in image_references(body, body_line):
         try:
             resolve_local(image.src, path.parent, roots)
@@ -261,22 +257,33 @@ def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagno
     return profile, diagnostics
 
 
-def _check_illustration(
-    src: str,
+def check_image_field(
+    data: Any,
+    field_path: tuple[str, str],
     path: Path,
     lines: LineMap,
     roots: list[Path],
     diagnostics: list[Diagnostic],
 ) -> Path | None:
-    line = lines.line_of(("illustration", "src"))
+    """Resolve and check an image named in front matter or an edition (``cover.src``...).
+
+    Checked from the raw data, even when other fields of the same mapping are wrong,
+    so that every problem is reported in one go. Problems go to ``diagnostics``.
+    """
+    parent = data.get(field_path[0]) if isinstance(data, dict) else None
+    src = parent.get(field_path[1]) if isinstance(parent, dict) else None
+    if not isinstance(src, str):
+        return None
+    line = lines.line_of(field_path)
+    name = ".".join(field_path)
     try:
         resolved = resolve_local(src, path.parent, roots)
     except ResourceRefused as refused:
-        diagnostics.append(Diagnostic(path, line, "illustration.src", str(refused)))
+        diagnostics.append(Diagnostic(path, line, name, str(refused)))
         return None
     problem = image_problem(resolved)
     if problem:
-        diagnostics.append(Diagnostic(path, line, "illustration.src", problem))
+        diagnostics.append(Diagnostic(path, line, name, problem))
         return None
     return resolved
 

@@ -16,13 +16,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
 from .config import Workspace, check_lang
 from .content import (
-    _full_date,
+    check_image_field,
+    full_date,
     inspect_profile,
     resource_roots,
     slug_from_path,
 )
 from .diagnostics import ContentError, Diagnostic
-from .resources import ResourceRefused, image_problem, resolve_local
 from .validation import validate
 from .yamlsource import LineMap, load_yaml
 
@@ -43,7 +43,7 @@ class EditionFile(BaseModel):
 
     title: str
     issue: int | str | None = None
-    date: Annotated[dt.date, BeforeValidator(_full_date)] | None = None
+    date: Annotated[dt.date, BeforeValidator(full_date)] | None = None
     lang: str | None = None
     cover: Cover | None = None
     profiles: list[str]
@@ -53,6 +53,13 @@ class EditionFile(BaseModel):
     @classmethod
     def _lang(cls, value: str | None) -> str | None:
         return None if value is None else check_lang(value)
+
+    @field_validator("profiles")
+    @classmethod
+    def _some_profiles(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("an edition needs at least one profile")
+        return value
 
 
 @dataclass
@@ -106,7 +113,8 @@ def inspect_edition(
     if isinstance(data, dict):
         diagnostics += _check_profiles(data.get("profiles"), profiles, path, lines)
         diagnostics += _check_formats(data.get("formats"), workspace, path, lines)
-    cover_path = _check_cover(data, path, lines, workspace, diagnostics)
+    roots = resource_roots(workspace)
+    cover_path = check_image_field(data, ("cover", "src"), path, lines, roots, diagnostics)
     diagnostics.sort(key=lambda d: d.line or 0)
     if meta is None or any(d.is_error for d in diagnostics):
         return None, diagnostics
@@ -167,23 +175,3 @@ def _check_formats(names, workspace: Workspace, path: Path, lines: LineMap):
         for index, name in enumerate(names)
         if isinstance(name, str) and name not in known
     ]
-
-
-def _check_cover(
-    data, path: Path, lines: LineMap, workspace: Workspace, diagnostics
-) -> Path | None:
-    cover = data.get("cover") if isinstance(data, dict) else None
-    src = cover.get("src") if isinstance(cover, dict) else None
-    if not isinstance(src, str):
-        return None
-    line = lines.line_of(("cover", "src"))
-    try:
-        resolved = resolve_local(src, path.parent, resource_roots(workspace))
-    except ResourceRefused as refused:
-        diagnostics.append(Diagnostic(path, line, "cover.src", str(refused)))
-        return None
-    problem = image_problem(resolved)
-    if problem:
-        diagnostics.append(Diagnostic(path, line, "cover.src", problem))
-        return None
-    return resolved

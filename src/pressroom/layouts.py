@@ -313,10 +313,6 @@ def _stylesheets(layout: Layout, output_format: OutputFormat) -> list[Path]:
     return sheets
 
 
-def _extra_css(workspace: Workspace, output_format: OutputFormat, icc: Path | None) -> str:
-    return f"@page {{ size: {workspace.config.page_size}; }}\n" + format_css(output_format, icc)
-
-
 def _cmyk_profile(workspace: Workspace, output_format: OutputFormat) -> Path | None:
     if output_format.color != "cmyk":
         return None
@@ -344,24 +340,45 @@ def render_profile_html(
     output_format = output_format or workspace.formats[DEFAULT_FORMAT]
     icc = _cmyk_profile(workspace, output_format)
     text = _run_template(layout, PROFILE_TEMPLATE, profile_context(profile, output_format))
+    return _html_document(
+        text, profile.source, layout, output_format, icc, _pdf_metadata(profile), [profile]
+    )
+
+
+def _pdf_metadata(profile: Profile) -> dict[str, Any]:
     meta = profile.meta
-    metadata = {
+    return {
         "title": meta.title,
         "author": meta.byline,
         "subject": meta.dek,
         "keywords": meta.tags,
         "lang": profile.lang,
     }
+
+
+def _html_document(
+    text: str,
+    source: Path,
+    layout: Layout,
+    output_format: OutputFormat,
+    icc: Path | None,
+    metadata: dict[str, Any],
+    profiles: list[Profile],
+    article_metadata: dict[str, dict[str, Any]] | None = None,
+) -> HtmlDocument:
+    page_size = profiles[0].workspace.config.page_size
+    attach = output_format.attach_sources
     return HtmlDocument(
         text,
-        profile.source.as_uri(),
+        source.as_uri(),
         _stylesheets(layout, output_format),
-        _extra_css(workspace, output_format, icc),
+        f"@page {{ size: {page_size}; }}\n" + format_css(output_format, icc),
         metadata,
         output_format=output_format,
-        attachments=[profile.source] if output_format.attach_sources else [],
+        attachments=[p.source for p in profiles] if attach else [],
         extra_roots=[icc] if icc else [],
-        articles=[(profile.slug, f"profile-{profile.slug}")],
+        articles=[(p.slug, f"profile-{p.slug}") for p in profiles],
+        article_metadata=article_metadata or {},
     )
 
 
@@ -428,27 +445,12 @@ def render_edition_html(
         "keywords": keywords,
         "lang": lang,
     }
-    return HtmlDocument(
-        text,
-        edition.source.as_uri(),
-        _stylesheets(layout, output_format),
-        _extra_css(workspace, output_format, icc),
-        metadata,
-        output_format=output_format,
-        attachments=[p.source for p in profiles] if output_format.attach_sources else [],
-        extra_roots=[icc] if icc else [],
-        articles=[(p.slug, f"profile-{p.slug}") for p in profiles],
-        article_metadata={
-            p.slug: {
-                "title": p.meta.title,
-                "author": p.meta.byline,
-                "subject": p.meta.dek,
-                "keywords": p.meta.tags,
-                "lang": p.lang,
-                "attachments": [p.source] if output_format.attach_sources else [],
-            }
-            for p in profiles
-        },
+    attach = output_format.attach_sources
+    per_profile = {
+        p.slug: {**_pdf_metadata(p), "attachments": [p.source] if attach else []} for p in profiles
+    }
+    return _html_document(
+        text, edition.source, layout, output_format, icc, metadata, profiles, per_profile
     )
 
 
