@@ -10,7 +10,13 @@ from .content import load_profile as _load_profile
 from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
 from .editions import Edition, inspect_edition, profile_index
 from .formats import OutputFormat
-from .layouts import DEFAULT_FORMAT, find_layout, render_edition_html, render_profile_html
+from .layouts import (
+    DEFAULT_FORMAT,
+    find_layout,
+    render_edition_html,
+    render_profile_html,
+    variable_diagnostics,
+)
 from .output import write_atomic
 from .render import RenderResult, render_document
 
@@ -33,8 +39,19 @@ def render(profile: Profile, layout: str | None = None, format: str | None = Non
     """Render a loaded profile with its layout (or ``layout``) in a format (default ``screen``)."""
     chosen = find_layout(layout or profile.layout, profile.workspace)
     fmt = output_format(profile.workspace, format)
+    notes = _variable_check(variable_diagnostics(chosen, profile.workspace, None, [profile]))
     document = render_profile_html(profile, chosen, fmt)
-    return render_document(document, resource_roots(profile.workspace))
+    result = render_document(document, resource_roots(profile.workspace))
+    result.warnings[:0] = notes
+    return result
+
+
+def _variable_check(diagnostics: list[Diagnostic]) -> list[str]:
+    """Raise for unusable variable values; return the warnings as text."""
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        raise ContentError(errors)
+    return [d.format() for d in diagnostics]
 
 
 def render_pdf(
@@ -85,8 +102,11 @@ def render_edition(edition: Edition, format: str, layout: str | None = None) -> 
         raise ContentError(problems)
     chosen = find_layout(layout or workspace.config.layout, workspace)
     fmt = output_format(workspace, format)
+    notes = _variable_check(variable_diagnostics(chosen, workspace, edition, profiles))
     document = render_edition_html(edition, profiles, fmt, chosen)
-    return render_document(document, resource_roots(workspace), offprints=True)
+    result = render_document(document, resource_roots(workspace), offprints=True)
+    result.warnings[:0] = notes
+    return result
 
 
 def check_workspace(workspace: Workspace) -> list[Diagnostic]:
@@ -98,11 +118,28 @@ def check_workspace(workspace: Workspace) -> list[Diagnostic]:
         diagnostics.extend(found)
         if profile is not None:
             profiles.append(profile)
+            diagnostics += _layout_diagnostics(profile.layout, workspace, None, [profile])
     diagnostics.extend(_unknown_related(profiles, workspace))
     index = profile_index(workspace)
     for path in workspace.edition_paths():
-        diagnostics.extend(inspect_edition(path, workspace, index)[1])
+        edition, found = inspect_edition(path, workspace, index)
+        diagnostics.extend(found)
+        if edition is not None:
+            diagnostics += _layout_diagnostics(workspace.config.layout, workspace, edition, [])
     return diagnostics
+
+
+def _layout_diagnostics(name, workspace, edition, profiles) -> list[Diagnostic]:
+    """Problems with the layout a document uses, and with its variables."""
+    source = profiles[0].source if profiles else edition.source
+    try:
+        layout = find_layout(name, workspace)
+    except (LayoutError, ContentError) as error:
+        if isinstance(error, ContentError):
+            return error.diagnostics
+        line = profiles[0].line_of(("layout",)) if profiles else None
+        return [Diagnostic(source, line, "layout", str(error))]
+    return variable_diagnostics(layout, workspace, edition, profiles)
 
 
 def _unknown_related(profiles: list[Profile], workspace: Workspace) -> list[Diagnostic]:

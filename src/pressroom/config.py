@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .diagnostics import ContentError, Diagnostic
 from .formats import FormatSettings, OutputFormat, resolve_formats
 from .validation import validate
-from .yamlsource import load_yaml
+from .yamlsource import LineMap, load_yaml
 
 CONFIG_FILE = "pressroom.yaml"
 
@@ -47,6 +48,9 @@ class PressroomConfig(BaseModel):
     page_size: str = Field("A4", description="CSS page size: A4, letter, '170mm 240mm'...")
     content_dir: str = Field("content", description="Folder holding profiles/ (and editions/).")
     output_dir: str = Field("build", description="Folder where `pressroom build` writes PDFs.")
+    variables: dict[str, Any] = Field(
+        {}, description="Layout variables for every document (accent, columns...)."
+    )
     formats: dict[str, FormatSettings] = Field(
         {}, description="Changes to the built-in formats (print, screen, archive), or new ones."
     )
@@ -99,6 +103,7 @@ class Workspace:
     config: PressroomConfig = field(default_factory=PressroomConfig)
     config_path: Path | None = None
     warnings: list[Diagnostic] = field(default_factory=list)  # e.g. unknown keys in the config
+    config_lines: LineMap = field(default_factory=LineMap)
 
     @property
     def is_standalone(self) -> bool:
@@ -187,7 +192,7 @@ class Workspace:
                 )
         if config is None or any(d.is_error for d in diagnostics):
             raise ContentError(diagnostics)
-        return cls(config_path.parent, config, config_path, diagnostics)
+        return cls(config_path.parent, config, config_path, diagnostics, lines)
 
 
 def find_workspace(start: Path) -> Workspace | None:

@@ -128,6 +128,7 @@ class FrontMatter(BaseModel):
     timeline: list[TimelineEvent] = []
     related: list[str] = []
     fictional: bool = False  # sample or invented subjects say so, and the layout shows it
+    variables: dict[str, Any] = {}  # layout variables for this profile only
 
     @field_validator("lang")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
@@ -48,6 +48,7 @@ class EditionFile(BaseModel):
     cover: Cover | None = None
     profiles: list[str]
     formats: list[str] | None = None
+    variables: dict[str, Any] = {}  # layout variables for the whole edition
 
     @field_validator("lang")
     @classmethod
@@ -70,6 +71,7 @@ class Edition:
     cover_path: Path | None = None
     profile_paths: list[Path] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    lines: LineMap = field(default_factory=LineMap)
 
     @property
     def slug(self) -> str:
@@ -120,6 +122,7 @@ def inspect_edition(
         return None, diagnostics
     edition = Edition(path, meta, workspace, cover_path, [profiles[s] for s in meta.profiles])
     edition.warnings = diagnostics
+    edition.lines = lines
     return edition, diagnostics
 
 

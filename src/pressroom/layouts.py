@@ -23,11 +23,12 @@ from pydantic import BaseModel, ConfigDict
 from . import __version__
 from .config import Workspace, builtin_root
 from .content import PartialDate, Profile
-from .diagnostics import ContentError, LayoutError, display_path
+from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
 from .editions import Edition
 from .formats import OutputFormat, cmyk_profile, format_css
 from .markup import Block, render_body, render_inline
 from .validation import validate
+from .variables import VariableSpec, css_value, inline_style, problems, resolve, root_css
 from .yamlsource import load_yaml
 
 LAYOUT_FILE = "layout.yaml"
@@ -46,7 +47,7 @@ class LayoutSpec(BaseModel):
     description: str = ""
     extends: str | None = None
     stylesheets: list[str] = []
-    cmyk_stylesheets: list[str] = []  # added for formats that print in CMYK
+    variables: dict[str, VariableSpec] = {}
 
 
 @dataclass
@@ -83,12 +84,12 @@ class Layout:
         ]
 
     @property
-    def cmyk_stylesheets(self) -> list[Path]:
-        return [
-            layout.folder / name
-            for layout in reversed(self.chain)
-            for name in layout.spec.cmyk_stylesheets
-        ]
+    def variables(self) -> dict[str, VariableSpec]:
+        """Every variable of the layout and its parents (a child's declaration wins)."""
+        declared: dict[str, VariableSpec] = {}
+        for layout in reversed(self.chain):
+            declared.update(layout.spec.variables)
+        return declared
 
 
 def builtin_layouts_dir() -> Path:
@@ -212,11 +213,20 @@ def profile_view(
     output_format: OutputFormat,
     anchor: str = "",
     see_also: list[dict[str, str]] | None = None,
+    values: dict[str, Any] | None = None,
+    style: str = "",
 ) -> dict[str, Any]:
     """What a template knows about one profile (the ``profile`` variable)."""
     meta = profile.meta
     lang = profile.lang
-    body = render_body(profile.body, links=output_format.links, anchor_prefix=anchor)
+    values = values or {}
+    body = render_body(
+        profile.body,
+        links=output_format.links,
+        anchor_prefix=anchor,
+        drop_cap=bool(values.get("drop_cap", True)),
+        quotes=quotes_for(lang),
+    )
     illustration = None
     if meta.illustration is not None and profile.illustration_path is not None:
         illustration = {
@@ -253,6 +263,8 @@ def profile_view(
         "last_text_block": last_text,
         "headings": body.headings,
         "word_count": body.word_count,
+        "vars": values,
+        "style": style,
     }
 
 
@@ -265,9 +277,11 @@ def _common_context(workspace: Workspace, output_format: OutputFormat) -> dict[s
     }
 
 
-def profile_context(profile: Profile, output_format: OutputFormat) -> dict[str, Any]:
+def profile_context(
+    profile: Profile, output_format: OutputFormat, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The variables a profile template sees."""
-    view = profile_view(profile, output_format)
+    view = profile_view(profile, output_format, values=values)
     document = {
         "title": view["title"],
         "author": view["byline"],
@@ -306,13 +320,6 @@ def _run_template(layout: Layout, name: str, context: dict[str, Any]) -> str:
         raise LayoutError(_describe_template_error(error, layout)) from None
 
 
-def _stylesheets(layout: Layout, output_format: OutputFormat) -> list[Path]:
-    sheets = layout.stylesheets
-    if output_format.color == "cmyk":
-        sheets += layout.cmyk_stylesheets
-    return sheets
-
-
 def _cmyk_profile(workspace: Workspace, output_format: OutputFormat) -> Path | None:
     if output_format.color != "cmyk":
         return None
@@ -339,10 +346,73 @@ def render_profile_html(
     layout = layout or find_layout(profile.layout, workspace)
     output_format = output_format or workspace.formats[DEFAULT_FORMAT]
     icc = _cmyk_profile(workspace, output_format)
-    text = _run_template(layout, PROFILE_TEMPLATE, profile_context(profile, output_format))
+    values = variable_values(layout, output_format, workspace, profile=profile)
+    context = profile_context(profile, output_format, values)
+    text = _run_template(layout, PROFILE_TEMPLATE, context)
     return _html_document(
-        text, profile.source, layout, output_format, icc, _pdf_metadata(profile), [profile]
+        text, profile.source, layout, output_format, icc, _pdf_metadata(profile), [profile], values
     )
+
+
+def variable_values(
+    layout: Layout,
+    output_format: OutputFormat,
+    workspace: Workspace,
+    edition: Edition | None = None,
+    profile: Profile | None = None,
+) -> dict[str, Any]:
+    """The layout's variables, overridden by the workspace, the edition and the profile."""
+    layers = [
+        {"page_size": workspace.config.page_size},
+        workspace.config.variables,
+        edition.meta.variables if edition else {},
+        profile.meta.variables if profile else {},
+    ]
+    return resolve(layout.variables, *layers, cmyk=output_format.color == "cmyk")
+
+
+def variable_diagnostics(
+    layout: Layout,
+    workspace: Workspace,
+    edition: Edition | None = None,
+    profiles: list[Profile] = (),
+) -> list[Diagnostic]:
+    """Unknown variables (warnings) and unusable values (errors), where they were set."""
+    declared = layout.variables
+    places = []
+    if workspace.config_path is not None:
+        places.append((workspace.config.variables, workspace.config_path, workspace.config_lines))
+    if edition is not None:
+        places.append((edition.meta.variables, edition.source, edition.lines))
+    places += [(p.meta.variables, p.source, p.lines) for p in profiles]
+    found = []
+    for overrides, source, lines in places:
+        for problem in problems(declared, overrides):
+            unknown = problem.args[0].startswith("unknown variable")
+            found.append(
+                Diagnostic(
+                    source,
+                    lines.line_of(("variables", problem.name)),
+                    f"variables.{problem.name}",
+                    f"{problem.args[0]} (layout '{layout.name}')" if unknown else problem.args[0],
+                    "warning" if unknown else "error",
+                )
+            )
+    return found
+
+
+def quotes_for(lang: str) -> str:
+    """Primary and secondary quotation marks of a language, from the CLDR (via Babel)."""
+    locale = locale_for(lang)
+    try:
+        return (
+            locale.quotation_start
+            + locale.quotation_end
+            + locale.alternate_quotation_start
+            + locale.alternate_quotation_end
+        )
+    except (AttributeError, TypeError):
+        return "“”‘’"
 
 
 def _pdf_metadata(profile: Profile) -> dict[str, Any]:
@@ -364,15 +434,26 @@ def _html_document(
     icc: Path | None,
     metadata: dict[str, Any],
     profiles: list[Profile],
+    values: dict[str, Any],
     article_metadata: dict[str, dict[str, Any]] | None = None,
 ) -> HtmlDocument:
-    page_size = profiles[0].workspace.config.page_size
     attach = output_format.attach_sources
+    declared = layout.variables
+    page_rules = " ".join(
+        f"{name.removeprefix('page_').replace('_', '-')}: {css_value(values[name])};"
+        for name, spec in declared.items()
+        if spec.target == "page" and values.get(name) not in (None, "")
+    )
+    extra_css = (
+        (f"@page {{ {page_rules} }}\n" if page_rules else "")
+        + root_css(declared, values)
+        + format_css(output_format, icc)
+    )
     return HtmlDocument(
         text,
         source.as_uri(),
-        _stylesheets(layout, output_format),
-        f"@page {{ size: {page_size}; }}\n" + format_css(output_format, icc),
+        layout.stylesheets,
+        extra_css,
         metadata,
         output_format=output_format,
         attachments=[p.source for p in profiles] if attach else [],
@@ -393,6 +474,8 @@ def render_edition_html(
     layout = layout or find_layout(workspace.config.layout, workspace)
     icc = _cmyk_profile(workspace, output_format)
     in_edition = {p.slug: p for p in profiles}
+    values = variable_values(layout, output_format, workspace, edition=edition)
+    declared = layout.variables
     views = []
     for profile in profiles:
         anchor = f"profile-{profile.slug}"
@@ -401,7 +484,11 @@ def render_edition_html(
             for slug in profile.meta.related
             if slug in in_edition and slug != profile.slug
         ]
-        views.append(profile_view(profile, output_format, anchor, see_also))
+        # A profile's own overrides apply to its article (page-wide ones cannot).
+        own = variable_values(layout, output_format, workspace, edition, profile)
+        changed = {k: v for k, v in own.items() if k in profile.meta.variables}
+        style = inline_style(declared, changed)
+        views.append(profile_view(profile, output_format, anchor, see_also, own, style))
     meta = edition.meta
     issue = f"Issue {meta.issue}" if isinstance(meta.issue, int) else (meta.issue or "")
     cover = None
@@ -426,6 +513,7 @@ def render_edition_html(
             "cover": cover,
             "profiles": views,
         },
+        "vars": values,
         "document": {
             "title": title,
             "author": workspace.config.publication,
@@ -450,7 +538,7 @@ def render_edition_html(
         p.slug: {**_pdf_metadata(p), "attachments": [p.source] if attach else []} for p in profiles
     }
     return _html_document(
-        text, edition.source, layout, output_format, icc, metadata, profiles, per_profile
+        text, edition.source, layout, output_format, icc, metadata, profiles, values, per_profile
     )
 
 
