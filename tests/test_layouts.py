@@ -105,3 +105,33 @@ def test_page_size_comes_from_config(workspace):
 )
 def test_dates_are_formatted_for_the_language(value, lang, expected):
     assert format_any_date(value, lang) == expected
+
+
+def test_workspace_layout_of_the_same_name_extends_the_builtin(workspace):
+    own = workspace.root / "layouts" / "magazine"
+    (own / "partials").mkdir(parents=True)
+    (own / "layout.yaml").write_text("name: magazine\nextends: magazine\n")
+    (own / "profile.html.j2").write_text(
+        '{% extends "builtin/magazine/profile.html.j2" %}\n'
+        "{% block body_class %}house-style{% endblock %}\n"
+    )
+    layout = find_layout("magazine", Workspace.load(workspace.root))
+    assert [entry.builtin for entry in layout.chain] == [False, True]
+    html = render_profile_html(load_profile(workspace.profile("p")), layout).html
+    assert '<body class="house-style format-screen">' in html  # the overridden block
+    assert '<aside class="factbox"' in html  # everything else from the built-in
+
+
+def test_child_layout_overrides_one_block_and_adds_css(workspace):
+    child = workspace.root / "layouts" / "plain"
+    child.mkdir(parents=True)
+    (child / "layout.yaml").write_text("name: plain\nextends: magazine\nstylesheets: [plain.css]\n")
+    (child / "profile.html.j2").write_text(
+        '{% extends "builtin/magazine/profile.html.j2" %}'
+        '{% block head %}<meta name="x-plain" content="1">{% endblock %}\n'
+    )
+    (child / "plain.css").write_text(".kicker { color: green; }\n")
+    layout = find_layout("plain", Workspace.load(workspace.root))
+    document = render_profile_html(load_profile(workspace.profile("p")), layout)
+    assert '<meta name="x-plain" content="1">' in document.html
+    assert [p.name for p in document.stylesheets] == ["fonts.css", "magazine.css", "plain.css"]

@@ -11,6 +11,7 @@ import pytest
 from PIL import ImageStat
 
 from pressroom import RenderError, load_profile, render_pdf, render_to_file
+from pressroom.api import render
 from pressroom.config import Workspace
 from pressroom.content import resource_roots
 from pressroom.render import confined_fetcher
@@ -330,3 +331,14 @@ def test_screen_downsamples_images_and_print_keeps_full_resolution(workspace):
     # drawn 112 mm high (the 3:2 picture is cropped to its frame), so about 168 mm
     # wide: 150 dpi of that is about 990 pixels
     assert 950 < screen < 1030
+
+
+def test_css_mistakes_are_reported_with_the_layout_file_and_line(workspace):
+    child = workspace.root / "layouts" / "typo"
+    child.mkdir(parents=True)
+    (child / "layout.yaml").write_text("name: typo\nextends: magazine\nstylesheets: [typo.css]\n")
+    (child / "typo.css").write_text(".kicker {\n  colr: green;\n}\n")
+    result = render(load_profile(workspace.profile("p")), layout="typo")
+    assert any(
+        w.startswith("layouts/typo/typo.css:2:3: Ignored `colr: green`") for w in result.warnings
+    ), result.warnings

@@ -117,18 +117,31 @@ def available_layouts(workspace: Workspace) -> list[str]:
 
 
 def find_layout(name: str, workspace: Workspace, _seen: tuple[str, ...] = ()) -> Layout:
-    """Resolve a layout by name, following ``extends``; raise :class:`LayoutError`."""
-    if name in _seen:
-        cycle = " -> ".join((*_seen, name))
-        raise LayoutError(f"layout '{name}' extends itself: {cycle}")
+    """Resolve a layout by name, following ``extends``; raise :class:`LayoutError`.
+
+    A layout that extends a layout of its own name (a workspace ``layouts/magazine``
+    with ``extends: magazine``) extends the next one on the search path: the built-in.
+    """
+    return _find(name, workspace, layout_dirs(workspace), _seen)
+
+
+def _find(name: str, workspace: Workspace, dirs: list[Path], seen: tuple[str, ...]) -> Layout:
+    if name in seen and name != seen[-1]:
+        cycle = " -> ".join((*seen, name))
+        raise LayoutError(f"layout '{seen[0]}' extends itself: {cycle}")
     builtin = builtin_layouts_dir().resolve()
-    for folder in layout_dirs(workspace):
+    for index, folder in enumerate(dirs):
         candidate = folder / name
-        if (candidate / LAYOUT_FILE).is_file():
-            spec = _read_spec(candidate / LAYOUT_FILE)
-            parent = find_layout(spec.extends, workspace, (*_seen, name)) if spec.extends else None
-            is_builtin = candidate.resolve().parent == builtin
-            return Layout(name, candidate, spec, parent, is_builtin)
+        if not (candidate / LAYOUT_FILE).is_file():
+            continue
+        spec = _read_spec(candidate / LAYOUT_FILE)
+        parent = None
+        if spec.extends == name:
+            # Same name: look further down the search path only.
+            parent = _find(name, workspace, dirs[index + 1 :], (*seen, name))
+        elif spec.extends:
+            parent = _find(spec.extends, workspace, layout_dirs(workspace), (*seen, name))
+        return Layout(name, candidate, spec, parent, candidate.resolve().parent == builtin)
     known = ", ".join(available_layouts(workspace)) or "none"
     raise LayoutError(f"layout '{name}' not found; available layouts: {known}")
 
@@ -155,6 +168,7 @@ class HtmlDocument:
     extra_roots: list[Path] = field(default_factory=list)  # declared files outside the workspace
     articles: list[tuple[str, str]] = field(default_factory=list)  # (slug, anchor) in order
     article_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    root: Path | None = None  # the workspace, for naming files in messages
 
 
 def locale_for(lang: str) -> Locale:
@@ -195,8 +209,13 @@ def tie_last_words(text: str | None) -> Markup:
 
 
 def make_environment(layout: Layout) -> jinja2.Environment:
+    # "builtin/<layout>/<template>" names a built-in template explicitly, so a
+    # workspace template can extend the built-in one it replaces.
+    builtin = jinja2.PrefixLoader({"builtin": jinja2.FileSystemLoader(str(builtin_layouts_dir()))})
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in layout.template_dirs]),
+        loader=jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader([str(p) for p in layout.template_dirs]), builtin]
+        ),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -460,6 +479,7 @@ def _html_document(
         extra_roots=[icc] if icc else [],
         articles=[(p.slug, f"profile-{p.slug}") for p in profiles],
         article_metadata=article_metadata or {},
+        root=profiles[0].workspace.root,
     )
 
 

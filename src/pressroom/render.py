@@ -11,6 +11,7 @@ import datetime
 import logging
 import mimetypes
 import os
+import re
 import uuid
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 from unittest import mock
 
 from . import __version__
-from .diagnostics import RenderError
+from .diagnostics import RenderError, display_path
 from .layouts import HtmlDocument
 from .resources import DATA_URL_LIMIT, ResourceRefused, resolve_local
 
@@ -119,7 +120,12 @@ def render_document(
     shared = {"url_fetcher": fetcher, "font_config": fonts, "color_profiles": colors}
     with _weasyprint_warnings() as warnings:
         try:
-            stylesheets = [weasyprint.CSS(filename=str(p), **shared) for p in document.stylesheets]
+            stylesheets = []
+            for path in document.stylesheets:
+                seen = len(warnings)
+                stylesheets.append(weasyprint.CSS(filename=str(path), **shared))
+                # Parse warnings name a line and column; say which file they are in.
+                warnings[seen:] = [_locate(w, path, document.root) for w in warnings[seen:]]
             if document.extra_css:
                 stylesheets.append(weasyprint.CSS(string=document.extra_css, **shared))
             html = weasyprint.HTML(
@@ -159,6 +165,14 @@ def render_document(
     for part in parts.values():
         part.warnings = list(warnings)
     return RenderResult(pdf, len(rendered.pages), list(warnings), parts)
+
+
+def _locate(message: str, path: Path, root: Path | None) -> str:
+    """``Ignored `x: y` at 12:5, unknown property.`` -> ``layouts/l/a.css:12:5: Ignored ...``."""
+    match = re.search(r" at (\d+):(\d+)", message)
+    where = display_path(path, root) + (f":{match[1]}:{match[2]}" if match else "")
+    text = message[: match.start()] + message[match.end() :] if match else message
+    return f"{where}: {text}"
 
 
 def _article_pages(rendered, articles: list[tuple[str, str]]) -> dict[str, list]:
