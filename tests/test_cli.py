@@ -155,3 +155,33 @@ def test_check_warns_about_unknown_config_keys(workspace, run):
         "pressroom.yaml:1: publicaton: warning: unknown field, ignored; did you mean 'publication'?"
         in result.output
     )
+
+
+@pytest.mark.slow
+def test_new_layout_and_new_profile_render_at_once_and_never_overwrite(workspace, run, tmp_path):
+    result = run("new", "layout", "house", "--from", "magazine", cwd=workspace.root)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "wrote layouts/house/layout.yaml",
+        "wrote layouts/house/house.css",
+        "wrote layouts/house/README.md",
+    ]
+    css = workspace.root / "layouts/house/house.css"
+    css.write_text(css.read_text() + ".headline { color: #123456; }\n")
+    again = run("new", "layout", "house", cwd=workspace.root)
+    assert again.exit_code == 1
+    assert "layouts/house already exists; nothing written" in again.output
+    assert ".headline { color: #123456; }" in css.read_text()  # untouched
+
+    result = run("new", "profile", "jane-doe", cwd=workspace.root)
+    assert result.output == "wrote content/profiles/jane-doe.md\n"
+    assert run("check", cwd=workspace.root).exit_code == 0
+    out = tmp_path / "jane.pdf"
+    result = run("render", "content/profiles/jane-doe.md", "--layout", "house", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "Jane Doe" in pypdf.PdfReader(out).pages[0].extract_text()
+    assert run("new", "profile", "jane-doe").exit_code == 1
+
+    listing = run("layouts").output
+    assert "house  [layouts/house]  extends magazine (built-in)" in listing
+    assert "    accent = #a4262c  (css) Kickers, rules, drop cap" in listing

@@ -195,3 +195,68 @@ def check() -> None:
     checked = f"{count} profiles" + (f" and {editions} editions" if editions else "")
     click.echo(f"checked {checked}: {errors} errors, {warnings} warnings")
     sys.exit(1 if errors else 0)
+
+
+@main.command("layouts")
+def layouts_command() -> None:
+    """List the layouts: where each comes from, what it extends, its variables."""
+    from .layouts import available_layouts, find_layout
+
+    workspace = _require_workspace()
+    for name in available_layouts(workspace):
+        try:
+            layout = find_layout(name, workspace)
+        except PressroomError as error:
+            click.echo(f"{name}: error: {error}", err=True)
+            continue
+        origin = "built-in" if layout.builtin else display_path(layout.folder, workspace.root)
+        parents = " -> ".join(
+            entry.name + ("" if not entry.builtin else " (built-in)") for entry in layout.chain[1:]
+        )
+        click.echo(f"{name}  [{origin}]" + (f"  extends {parents}" if parents else ""))
+        if layout.spec.description:
+            click.echo(f"  {' '.join(layout.spec.description.split())}")
+        for var, spec in layout.variables.items():
+            default = "" if spec.default is None else f" = {spec.default}"
+            click.echo(f"    {var}{default}  ({spec.target}) {spec.description}")
+
+
+@main.group()
+def new() -> None:
+    """Scaffold a layout or a profile (never overwrites)."""
+
+
+@new.command("layout")
+@click.argument("name")
+@click.option(
+    "--from", "parent", default="magazine", show_default=True, help="The layout to extend."
+)
+def new_layout_command(name: str, parent: str) -> None:
+    """Create layouts/NAME, a layout that extends another and renders at once."""
+    from .scaffold import new_layout
+
+    workspace = _require_workspace()
+    try:
+        written = new_layout(workspace, name, parent)
+    except PressroomError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    for path in written:
+        click.echo(f"wrote {display_path(path, workspace.root)}")
+
+
+@new.command("profile")
+@click.argument("slug")
+def new_profile_command(slug: str) -> None:
+    """Create content/profiles/SLUG.md with every field of the format shown."""
+    import datetime as dt
+
+    from .scaffold import new_profile
+
+    workspace = _require_workspace()
+    try:
+        path = new_profile(workspace, slug, dt.date.today().isoformat())
+    except PressroomError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"wrote {display_path(path, workspace.root)}")
