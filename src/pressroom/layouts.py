@@ -26,7 +26,7 @@ from .content import PartialDate, Profile
 from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
 from .editions import Edition
 from .formats import OutputFormat, cmyk_profile, format_css
-from .markup import Block, render_body, render_inline
+from .markup import SLOTS, Block, render_body, render_inline
 from .validation import validate
 from .variables import VariableSpec, css_value, inline_style, problems, resolve, root_css
 from .yamlsource import load_yaml
@@ -324,7 +324,7 @@ def place_boxes(blocks: list[Block], boxes: list[str]) -> list[Block]:
     (the template decides); the timeline closes the story, where a box that does
     not fit the column cannot leave a hole in the middle of the text.
     """
-    placed = [block for block in blocks if not block.slot or block.slot in boxes]
+    placed = [block for block in blocks if block.slot not in SLOTS or block.slot in boxes]
     present = {block.slot for block in placed if block.slot}
     if "timeline" in boxes and "timeline" not in present:
         placed.append(Block("", "timeline"))

@@ -129,11 +129,17 @@ def render_body(
 
     md.add_render_rule("footnote_ref", footnote_ref)
     md.add_render_rule("drop_cap", lambda self, t, i, o, e: t[i].content)
-    blocks = [
-        Block(md.renderer.render(part, md.options, env), slot, kind)
-        for part, slot, kind in _top_level(tokens)
-    ]
-    html = "".join(block.html for block in blocks)
+    blocks = []
+    for part, slot, kind in _top_level(tokens):
+        if slot == PULL_QUOTE:  # the layout's pull-quote partial wraps the quote itself
+            part = part[1:-1]
+        blocks.append(Block(md.renderer.render(part, md.options, env), slot, kind))
+    html = "".join(
+        f'<aside class="pullquote" role="note">\n{b.html}</aside>\n'
+        if b.slot == PULL_QUOTE
+        else b.html
+        for b in blocks
+    )
     words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", html)))
     pull_quotes = sum(1 for t in tokens if t.type == f"container_{PULL_QUOTE}_open")
     return Body(html, blocks, headings, words, pull_quotes, len(notes))
@@ -151,7 +157,7 @@ def _top_level(tokens: list[Token]):
         if token.level == 0 and token.nesting <= 0:
             part = tokens[start : index + 1]
             opener = part[0].type
-            slot = next((s for s in SLOTS if opener == f"container_{s}_open"), None)
+            slot = next((s for s in (*SLOTS, PULL_QUOTE) if opener == f"container_{s}_open"), None)
             yield part, slot, opener.removesuffix("_open")
             start = index + 1
 
