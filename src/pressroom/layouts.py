@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ class LayoutSpec(BaseModel):
     extends: str | None = None
     stylesheets: list[str] = []
     variables: dict[str, VariableSpec] = {}
+    labels: dict[str, dict[str, str]] = {}  # language -> key -> text, for fixed wording
 
 
 @dataclass
@@ -82,6 +84,22 @@ class Layout:
             for layout in reversed(self.chain)
             for name in layout.spec.stylesheets
         ]
+
+    @property
+    def labels(self) -> dict[str, dict[str, str]]:
+        merged: dict[str, dict[str, str]] = {}
+        for layout in reversed(self.chain):
+            for lang, texts in layout.spec.labels.items():
+                merged.setdefault(lang, {}).update(texts)
+        return merged
+
+    def label(self, key: str, lang: str = "en") -> str:
+        """A fixed wording ("At a glance") in a language, else in English."""
+        labels = self.labels
+        for candidate in (lang, lang.split("-")[0], "en"):
+            if key in labels.get(candidate, {}):
+                return labels[candidate][key]
+        raise LayoutError(f"layout '{self.name}' has no label '{key}' (layout.yaml, labels)")
 
     @property
     def variables(self) -> dict[str, VariableSpec]:
@@ -224,6 +242,7 @@ def make_environment(layout: Layout) -> jinja2.Environment:
     env.filters["format_date"] = format_any_date
     env.filters["inline"] = lambda text: Markup(render_inline(str(text)))
     env.filters["tie"] = tie_last_words
+    env.globals["label"] = layout.label
     return env
 
 
@@ -244,6 +263,7 @@ def profile_view(
         links=output_format.links,
         anchor_prefix=anchor,
         drop_cap=bool(values.get("drop_cap", True)),
+        initial="word" if text_direction(lang) == "rtl" else "letter",
         quotes=quotes_for(lang),
     )
     illustration = None
@@ -313,6 +333,7 @@ def profile_context(
     return {
         "profile": view,
         "document": document,
+        "vars": view["vars"],
         **_common_context(profile.workspace, output_format),
     }
 
@@ -334,9 +355,12 @@ def place_boxes(blocks: list[Block], boxes: list[str]) -> list[Block]:
 def _run_template(layout: Layout, name: str, context: dict[str, Any]) -> str:
     env = make_environment(layout)
     try:
-        return env.get_template(name).render(context)
+        text = env.get_template(name).render(context)
     except jinja2.TemplateError as error:
         raise LayoutError(_describe_template_error(error, layout)) from None
+    if context.get("vars", {}).get("digits") == "arabic-indic":
+        text = localise_digits(text)
+    return text
 
 
 def _cmyk_profile(workspace: Workspace, output_format: OutputFormat) -> Path | None:
@@ -420,18 +444,30 @@ def variable_diagnostics(
     return found
 
 
+# Quotation marks (primary open/close, secondary open/close) from the CLDR's
+# delimiters, which Babel does not expose; languages not listed get English marks.
+QUOTES = {
+    "ar": "”“’‘", "de": "„“‚‘", "es": "«»“”", "fa": "«»‹›", "fr": "«»“”", "he": "”“’‘",
+    "it": "«»“”", "nl": "‘’“”", "pl": "„”«»", "pt": "“”‘’", "ru": "«»„“", "ur": "”“’‘",
+}  # fmt: skip
+
+
 def quotes_for(lang: str) -> str:
-    """Primary and secondary quotation marks of a language, from the CLDR (via Babel)."""
-    locale = locale_for(lang)
-    try:
-        return (
-            locale.quotation_start
-            + locale.quotation_end
-            + locale.alternate_quotation_start
-            + locale.alternate_quotation_end
-        )
-    except (AttributeError, TypeError):
-        return "“”‘’"
+    """Primary and secondary quotation marks for a language (BCP 47 tag)."""
+    return QUOTES.get(lang.split("-")[0].lower(), "“”‘’")
+
+
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def localise_digits(html_text: str) -> str:
+    """Arabic-Indic digits in the text of the ``<body>`` (not in tags or attributes)."""
+    start = html_text.find("<body")
+    if start < 0:
+        return html_text
+    head, body = html_text[:start], html_text[start:]
+    body = re.sub(r">([^<]+)<", lambda m: ">" + m[1].translate(_ARABIC_INDIC) + "<", body)
+    return head + body
 
 
 def _pdf_metadata(profile: Profile) -> dict[str, Any]:
@@ -510,7 +546,9 @@ def render_edition_html(
         style = inline_style(declared, changed)
         views.append(profile_view(profile, output_format, anchor, see_also, own, style))
     meta = edition.meta
-    issue = f"Issue {meta.issue}" if isinstance(meta.issue, int) else (meta.issue or "")
+    issue = meta.issue or ""
+    if isinstance(meta.issue, int):
+        issue = f"{layout.label('issue', edition.lang)} {meta.issue}"
     cover = None
     if meta.cover is not None and edition.cover_path is not None:
         cover = {

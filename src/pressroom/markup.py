@@ -106,11 +106,14 @@ def render_body(
     quotes: str = "“”‘’",
     links: bool = True,
     anchor_prefix: str = "",
+    initial: str = "letter",
 ) -> Body:
     """Convert a Markdown body to HTML for a print layout.
 
     ``links=False`` keeps link text but drops the links (for print PDFs);
     ``anchor_prefix`` keeps heading anchors unique when several bodies share a document.
+    ``initial="word"`` marks the opening word instead of a drop-cap letter (Arabic script,
+    whose joined letters cannot be split off).
     """
     md = _markdown(quotes)
     if not links:
@@ -121,7 +124,7 @@ def render_body(
     tokens, notes = _extract_footnotes(md, tokens, env)
     headings = _anchor_headings(tokens, anchor_prefix)
     if drop_cap:
-        _mark_drop_cap(tokens)
+        _mark_drop_cap(tokens, initial)
 
     def footnote_ref(renderer, tokens, idx, options, env) -> str:
         note = notes.get(tokens[idx].meta["id"], "")
@@ -204,8 +207,9 @@ def _anchor_headings(tokens: list[Token], prefix: str = "") -> list[Heading]:
     return headings
 
 
-def _mark_drop_cap(tokens: list[Token]) -> None:
-    """Wrap the first letter of the first paragraph in ``<span class="initial">``."""
+def _mark_drop_cap(tokens: list[Token], initial: str = "letter") -> None:
+    """Wrap the first letter (or word) of the first paragraph in ``<span class="initial">``
+    (or ``<span class="lead-word">``)."""
     for index, token in enumerate(tokens):
         if token.type == "paragraph_open" and token.level == 0:
             inline = tokens[index + 1]
@@ -217,6 +221,13 @@ def _mark_drop_cap(tokens: list[Token]) -> None:
     if first is None or first.type != "text" or not first.content:
         return
     text = first.content
+    if initial == "word":
+        word, _, rest = text.partition(" ")
+        lead = Token("drop_cap", "", 0)
+        lead.content = f'<span class="lead-word">{escape(word)}</span>' + (" " if rest else "")
+        first.content = rest
+        inline.children.insert(0, lead)
+        return
     split = 0
     while split < len(text) and text[split] in _LEADING_PUNCTUATION:
         split += 1
