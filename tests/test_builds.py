@@ -71,16 +71,23 @@ def test_every_output_is_built(sample):
     root, outcomes, first, _ = sample
     assert [(o.item, o.format, o.status) for o in outcomes] == [
         ("al-kadhimi", "screen", "built"),
+        ("al-kadhimi-ar", "screen", "built"),
         ("ortega-baines", "screen", "built"),
         ("wierzbicki", "screen", "built"),
         ("2021-winter", "print", "built"),
         ("2021-winter", "screen", "built"),
         ("2021-winter", "archive", "built"),
+        ("2021-winter-ar", "print", "built"),
+        ("2021-winter-ar", "screen", "built"),
     ]
     names = sorted(str(p.relative_to(root / "build")) for p in first)
-    expected = ["al-kadhimi.pdf", "ortega-baines.pdf", "wierzbicki.pdf"]
+    expected = ["al-kadhimi.pdf", "al-kadhimi-ar.pdf", "ortega-baines.pdf", "wierzbicki.pdf"]
     for fmt in ("archive", "print", "screen"):
         expected += [f"2021-winter/{fmt}/{slug}.pdf" for slug in ("2021-winter", *TITLES)]
+    for fmt in ("print", "screen"):
+        expected += [
+            f"2021-winter-ar/{fmt}/{slug}.pdf" for slug in ("2021-winter-ar", "al-kadhimi-ar")
+        ]
     assert names == sorted(expected)
 
 
@@ -92,7 +99,7 @@ def test_every_output_passes_a_structural_check(sample):
 
 def test_rebuilding_with_source_date_epoch_gives_the_same_bytes(sample):
     _, _, first, again = sample
-    assert [o.status for o in again] == ["built"] * 6
+    assert [o.status for o in again] == ["built"] * 9
     for path, data in first.items():
         assert path.read_bytes() == data, f"{path} differs between two builds"
 
@@ -105,6 +112,14 @@ def test_contents_page_numbers_are_the_real_start_pages(sample):
         start = next(i for i, text in enumerate(texts) if i > 1 and title in text) + 1
         assert listed == start, title
         assert start % 2 == 1, f"{title} opens on a left-hand page"
+
+
+def test_arabic_edition_opens_its_profile_on_a_left_hand_page(sample):
+    """In a right-to-left edition the recto is the left-hand page: no blank page needed."""
+    path = sample[0] / "build" / "2021-winter-ar" / "screen" / "2021-winter-ar.pdf"
+    texts = page_texts(path)
+    assert len(texts) == 4
+    assert "٣" in texts[1]  # the contents page gives page 3, in Arabic-Indic digits
 
 
 def test_blank_page_keeps_profiles_on_right_hand_pages(sample):

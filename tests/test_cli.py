@@ -62,7 +62,7 @@ def test_unknown_layout_is_a_render_error(workspace, run):
     path = workspace.profile("p")
     result = run("render", str(path), "--layout", "nope", cwd=workspace.root)
     assert result.exit_code == 1
-    assert "layout 'nope' not found; available layouts: magazine" in result.output
+    assert "layout 'nope' not found; available layouts: dossier, magazine" in result.output
 
 
 @pytest.mark.slow

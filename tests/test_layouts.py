@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from pressroom import LayoutError, load_profile
@@ -41,7 +43,9 @@ def test_workspace_layout_wins_and_extends_builtin(workspace):
 
 
 def test_unknown_layout_lists_the_available_ones(workspace):
-    with pytest.raises(LayoutError, match="layout 'nope' not found; available layouts: magazine"):
+    with pytest.raises(
+        LayoutError, match="layout 'nope' not found; available layouts: dossier, magazine"
+    ):
         find_layout("nope", Workspace.load(workspace.root))
 
 
@@ -135,3 +139,24 @@ def test_child_layout_overrides_one_block_and_adds_css(workspace):
     document = render_profile_html(load_profile(workspace.profile("p")), layout)
     assert '<meta name="x-plain" content="1">' in document.html
     assert [p.name for p in document.stylesheets] == ["fonts.css", "magazine.css", "plain.css"]
+
+
+@pytest.mark.slow
+def test_dossier_sets_one_column_with_marginalia(workspace):
+    import pdfplumber
+
+    from pressroom import render_pdf
+
+    layout = find_layout("dossier", Workspace.load(workspace.root))
+    assert [entry.name for entry in layout.chain] == ["dossier", "magazine"]
+    body = "\n\n".join(["A paragraph of the story that runs on for a while. " * 6] * 8)
+    pdf = render_pdf(load_profile(workspace.profile("p", body=body)), layout="dossier")
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        page = document.pages[0]
+        mm = 72 / 25.4
+        text_right = page.width - 76 * mm  # the wide right margin of the dossier
+        body_words = [w for w in page.extract_words() if w["text"] == "paragraph"]
+        assert body_words and all(w["x1"] < text_right + 1 for w in body_words)
+        assert len({round(w["x0"]) for w in body_words}) > 3  # one ragged column, not two
+        label = next(w for w in page.extract_words() if w["text"] == "BORN")
+        assert label["x0"] > text_right  # the fact box sits in the margin

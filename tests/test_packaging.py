@@ -27,6 +27,8 @@ def test_wheel_ships_layouts_and_fonts_and_renders_anywhere(tmp_path: Path):
         "pressroom/data/layouts/magazine/layout.yaml",
         "pressroom/data/layouts/magazine/magazine.css",
         "pressroom/data/layouts/magazine/profile.html.j2",
+        "pressroom/data/layouts/dossier/layout.yaml",
+        "pressroom/data/layouts/dossier/partials/article.html.j2",
         "pressroom/data/assets/fonts/eb-garamond/EBGaramond12-Regular.otf",
         "pressroom/data/assets/fonts/eb-garamond/LICENSE.txt",
         "pressroom/data/assets/fonts/amiri/Amiri-Regular.ttf",

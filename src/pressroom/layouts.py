@@ -298,6 +298,7 @@ def profile_view(
         "fictional": meta.fictional,
         "body": Markup(body.html),
         "factbox_in_story": any(b.slot == "factbox" for b in body.blocks),
+        "timeline_in_story": any(b.slot == "timeline" for b in body.blocks),
         "blocks": [{"html": Markup(b.html), "slot": b.slot, "kind": b.kind} for b in blocks],
         "last_text_block": last_text,
         "headings": body.headings,
