@@ -118,8 +118,9 @@ def test_arabic_edition_opens_its_profile_on_a_left_hand_page(sample):
     """In a right-to-left edition the recto is the left-hand page: no blank page needed."""
     path = sample[0] / "build" / "2021-winter-ar" / "screen" / "2021-winter-ar.pdf"
     texts = page_texts(path)
-    assert len(texts) == 4
     assert "٣" in texts[1]  # the contents page gives page 3, in Arabic-Indic digits
+    reader = pypdf.PdfReader(path)
+    assert "وسيط بغداد" in reader.pages[2].extract_text()  # and it opens on page 3
 
 
 def test_blank_page_keeps_profiles_on_right_hand_pages(sample):
