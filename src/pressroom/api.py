@@ -41,7 +41,8 @@ def render(profile: Profile, layout: str | None = None, format: str | None = Non
     fmt = output_format(profile.workspace, format)
     notes = _variable_check(variable_diagnostics(chosen, profile.workspace, None, [profile]))
     document = render_profile_html(profile, chosen, fmt)
-    result = render_document(document, resource_roots(profile.workspace))
+    limits = profile.workspace.config.limits
+    result = render_document(document, resource_roots(profile.workspace), limits=limits)
     result.warnings[:0] = notes
     return result
 
@@ -104,7 +105,8 @@ def render_edition(edition: Edition, format: str, layout: str | None = None) -> 
     fmt = output_format(workspace, format)
     notes = _variable_check(variable_diagnostics(chosen, workspace, edition, profiles))
     document = render_edition_html(edition, profiles, fmt, chosen)
-    result = render_document(document, resource_roots(workspace), offprints=True)
+    limits = workspace.config.limits
+    result = render_document(document, resource_roots(workspace), True, limits)
     result.warnings[:0] = notes
     return result
 

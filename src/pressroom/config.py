@@ -37,6 +37,21 @@ def check_lang(value: str) -> str:
     return value
 
 
+class Limits(BaseModel):
+    """Bounds on what one document may use; see README, "Security model and limits"."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    resource_bytes: int = Field(50_000_000, gt=0, description="Largest file a document reads.")
+    data_url_bytes: int = Field(5_000_000, gt=0, description="Largest inline data: URL.")
+    image_pixels: int = Field(60_000_000, gt=0, description="Most pixels in one image.")
+    source_bytes: int = Field(2_000_000, gt=0, description="Largest profile or edition file.")
+    front_matter_bytes: int = Field(200_000, gt=0, description="Largest front matter.")
+    yaml_nodes: int = Field(20_000, gt=0, description="Most YAML values, aliases expanded.")
+    render_seconds: float = Field(180, gt=0, description="Time for one render in a build.")
+    render_memory_mb: int = Field(3_000, gt=0, description="Memory for one render in a build.")
+
+
 class PressroomConfig(BaseModel):
     """The settings in ``pressroom.yaml``; every field is optional."""
 
@@ -51,6 +66,7 @@ class PressroomConfig(BaseModel):
     variables: dict[str, Any] = Field(
         {}, description="Layout variables for every document (accent, columns...)."
     )
+    limits: Limits = Field(default_factory=Limits, description="Resource and render limits.")
     formats: dict[str, FormatSettings] = Field(
         {}, description="Changes to the built-in formats (print, screen, archive), or new ones."
     )

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
-from .config import Workspace, builtin_root, check_lang, workspace_for_file
+from .config import Limits, Workspace, builtin_root, check_lang, workspace_for_file
 from .diagnostics import ContentError, Diagnostic
 from .markup import image_references
 from .resources import ResourceRefused, image_problem, resolve_local
@@ -223,7 +223,14 @@ def inspect_profile(
 
 
 def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagnostic]]:
+    limits = workspace.config.limits
     try:
+        if path.is_file() and path.stat().st_size > limits.source_bytes:
+            message = (
+                f"{path.stat().st_size:,} bytes, over the limit of {limits.source_bytes:,} "
+                "(limits.source_bytes)"
+            )
+            raise ContentError([Diagnostic(path, None, None, message)])
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ContentError([Diagnostic(path, None, None, "file not found")]) from None
@@ -240,17 +247,29 @@ def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagno
         ) from None
 
     front, first_line, body, body_line = split_front_matter(text, path)
-    data, lines = load_yaml(front, path, first_line)
+    if len(front.encode("utf-8")) > limits.front_matter_bytes:
+        message = (
+            f"{len(front.encode('utf-8')):,} bytes, over the limit of "
+            f"{limits.front_matter_bytes:,} (limits.front_matter_bytes)"
+        )
+        raise ContentError([Diagnostic(path, 1, "front matter", message)])
+    data, lines = load_yaml(front, path, first_line, limits.yaml_nodes)
     meta, diagnostics = validate(FrontMatter, data, path, lines)
     roots = resource_roots(workspace)
     illustration_path = check_image_field(
-        data, ("illustration", "src"), path, lines, roots, diagnostics
+        data, ("illustration", "src"), path, lines, roots, diagnostics, workspace.config.limits
     )
     for image in image_references(body, body_line):
+        if image.src.startswith("data:"):
+            continue  # inline images are checked by the renderer's fetcher
         try:
-            resolve_local(image.src, path.parent, roots)
+            resolved = resolve_local(image.src, path.parent, roots, limits.resource_bytes)
         except ResourceRefused as refused:
             diagnostics.append(Diagnostic(path, image.line, "body", f"image {refused}"))
+            continue
+        problem = image_problem(resolved, limits.image_pixels)
+        if problem:
+            diagnostics.append(Diagnostic(path, image.line, "body", f"image {problem}"))
     diagnostics.sort(key=lambda d: d.line or 0)
     if meta is None:
         return None, diagnostics
@@ -265,6 +284,7 @@ def check_image_field(
     lines: LineMap,
     roots: list[Path],
     diagnostics: list[Diagnostic],
+    limits: Limits | None = None,
 ) -> Path | None:
     """Resolve and check an image named in front matter or an edition (``cover.src``...).
 
@@ -277,12 +297,13 @@ def check_image_field(
         return None
     line = lines.line_of(field_path)
     name = ".".join(field_path)
+    limits = limits or Limits()
     try:
-        resolved = resolve_local(src, path.parent, roots)
+        resolved = resolve_local(src, path.parent, roots, limits.resource_bytes)
     except ResourceRefused as refused:
         diagnostics.append(Diagnostic(path, line, name, str(refused)))
         return None
-    problem = image_problem(resolved)
+    problem = image_problem(resolved, limits.image_pixels)
     if problem:
         diagnostics.append(Diagnostic(path, line, name, problem))
         return None

@@ -116,7 +116,9 @@ def inspect_edition(
         diagnostics += _check_profiles(data.get("profiles"), profiles, path, lines)
         diagnostics += _check_formats(data.get("formats"), workspace, path, lines)
     roots = resource_roots(workspace)
-    cover_path = check_image_field(data, ("cover", "src"), path, lines, roots, diagnostics)
+    cover_path = check_image_field(
+        data, ("cover", "src"), path, lines, roots, diagnostics, workspace.config.limits
+    )
     diagnostics.sort(key=lambda d: d.line or 0)
     if meta is None or any(d.is_error for d in diagnostics):
         return None, diagnostics

@@ -18,6 +18,8 @@ from typing import Any
 import jinja2
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 
@@ -226,11 +228,13 @@ def tie_last_words(text: str | None) -> Markup:
     return Markup(f'{head} <span class="tie">{tail}</span>')
 
 
-def make_environment(layout: Layout) -> jinja2.Environment:
+def make_environment(layout: Layout) -> SandboxedEnvironment:
     # "builtin/<layout>/<template>" names a built-in template explicitly, so a
     # workspace template can extend the built-in one it replaces.
     builtin = jinja2.PrefixLoader({"builtin": jinja2.FileSystemLoader(str(builtin_layouts_dir()))})
-    env = jinja2.Environment(
+    # The sandbox: layouts come from many hands, and a template must not reach
+    # Python internals (``''.__class__.__mro__``...) or call unsafe methods.
+    env = SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(
             [jinja2.FileSystemLoader([str(p) for p in layout.template_dirs]), builtin]
         ),
@@ -616,4 +620,6 @@ def _describe_template_error(error: jinja2.TemplateError, layout: Layout) -> str
     if filename:
         location = display_path(Path(filename)) + (f":{lineno}" if lineno else "") + ": "
     message = html.unescape(str(error.message or error))
+    if isinstance(error, SecurityError):
+        message = f"refused by the template sandbox: {message}"
     return f"{location}layout '{layout.name}': {message}"

@@ -21,16 +21,23 @@ from typing import TYPE_CHECKING
 from unittest import mock
 
 from . import __version__
+from .config import Limits
 from .diagnostics import RenderError, display_path
 from .layouts import HtmlDocument
-from .resources import DATA_URL_LIMIT, ResourceRefused, resolve_local
+from .resources import IMAGE_SUFFIXES, ResourceRefused, image_problem, resolve_local
 
 if TYPE_CHECKING:
     from weasyprint.urls import URLFetcher
 
 
-def confined_fetcher(roots: Sequence[Path]) -> URLFetcher:
-    """A WeasyPrint URL fetcher that reads files inside ``roots`` and nothing else."""
+def confined_fetcher(roots: Sequence[Path], limits: Limits | None = None) -> URLFetcher:
+    """A WeasyPrint URL fetcher that reads files inside ``roots`` and nothing else.
+
+    Every resource a document uses (stylesheets, fonts, images, attachments named by
+    ``rel=attachment`` links, ICC profiles) comes through here: no network, no file
+    outside the roots, nothing over the size limits, no image that fails its checks.
+    """
+    limits = limits or Limits()
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class ConfinedFetcher(URLFetcher):
@@ -43,10 +50,17 @@ def confined_fetcher(roots: Sequence[Path]) -> URLFetcher:
         def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
             try:
                 if url.startswith("data:"):
-                    if len(url) > DATA_URL_LIMIT:
-                        raise ResourceRefused(f"data: URL larger than {DATA_URL_LIMIT} bytes")
+                    if len(url) > limits.data_url_bytes:
+                        raise ResourceRefused(
+                            f"a data: URL of {len(url):,} bytes is over the limit of "
+                            f"{limits.data_url_bytes:,} (limits.data_url_bytes)"
+                        )
                     return super().fetch(url, headers)
-                path = resolve_local(url, Path("/"), roots)
+                path = resolve_local(url, Path("/"), roots, limits.resource_bytes)
+                if path.suffix.lower() in IMAGE_SUFFIXES:
+                    problem = image_problem(path, limits.image_pixels)
+                    if problem:
+                        raise ResourceRefused(problem)
             except ResourceRefused as refused:
                 self.refusals.append(str(refused))
                 raise
@@ -103,7 +117,10 @@ def _weasyprint_warnings():
 
 
 def render_document(
-    document: HtmlDocument, roots: Sequence[Path], offprints: bool = False
+    document: HtmlDocument,
+    roots: Sequence[Path],
+    offprints: bool = False,
+    limits: Limits | None = None,
 ) -> RenderResult:
     """Lay out ``document`` and write it as PDF bytes in its format; raise :class:`RenderError`.
 
@@ -114,7 +131,7 @@ def render_document(
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError
 
-    fetcher = confined_fetcher([*roots, *document.extra_roots])
+    fetcher = confined_fetcher([*roots, *document.extra_roots], limits)
     fonts = FontConfiguration()
     colors: dict = {}  # filled by @color-profile rules (the CMYK output intent)
     shared = {"url_fetcher": fetcher, "font_config": fonts, "color_profiles": colors}

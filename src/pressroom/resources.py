@@ -7,21 +7,29 @@ refused, with a message that says why.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
-DATA_URL_LIMIT = 5 * 1024 * 1024  # bytes of an inline data: URL
+# What Pillow must find in the file, whatever its name says.
+RASTER_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 
 
 class ResourceRefused(Exception):
     """A reference points somewhere content may not read."""
 
 
-def resolve_local(reference: str, base_dir: Path, roots: Sequence[Path]) -> Path:
-    """Resolve a relative path or ``file:`` URL to a regular file inside one of ``roots``."""
+def resolve_local(
+    reference: str, base_dir: Path, roots: Sequence[Path], max_bytes: int | None = None
+) -> Path:
+    """Resolve a relative path or ``file:`` URL to a regular file inside one of ``roots``.
+
+    Symlinks are followed and the target checked again; FIFOs, devices and folders are
+    refused (reading a FIFO could hang a build), and so are files over ``max_bytes``.
+    """
     parts = urlsplit(reference)
     if parts.scheme == "file":
         path = Path(url2pathname(parts.path))
@@ -37,27 +45,53 @@ def resolve_local(reference: str, base_dir: Path, roots: Sequence[Path]) -> Path
         raise ResourceRefused(f"'{reference}' is outside the workspace")
     if not resolved.exists():
         raise ResourceRefused(f"file not found: '{reference}'")
-    if not resolved.is_file():
+    if not stat.S_ISREG(resolved.stat().st_mode):
         raise ResourceRefused(f"'{reference}' is not a regular file")
+    if max_bytes is not None and resolved.stat().st_size > max_bytes:
+        raise ResourceRefused(
+            f"'{reference}' is {resolved.stat().st_size:,} bytes, over the limit of "
+            f"{max_bytes:,} (limits.resource_bytes)"
+        )
     return resolved
 
 
-def image_problem(path: Path) -> str | None:
-    """Why ``path`` is not a usable image, or None when it is."""
+def image_problem(path: Path, max_pixels: int = 60_000_000) -> str | None:
+    """Why ``path`` is not a usable image, or None when it is.
+
+    The file is decoded completely: a truncated or corrupt image is refused here,
+    even though WeasyPrint, once imported, tells Pillow to accept truncated images.
+    """
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES:
         return f"'{path.name}' is not a supported image type (use {', '.join(IMAGE_SUFFIXES)})"
     try:
         if suffix == ".svg":
             return _svg_problem(path)
-        from PIL import Image
-
-        with Image.open(path) as image:
-            image.verify()
+        return _raster_problem(path, max_pixels)
     except PermissionError:
         return f"cannot read '{path.name}': permission denied"
     except Exception as error:
         return f"'{path.name}' is not a readable image ({error})"
+
+
+def _raster_problem(path: Path, max_pixels: int) -> str | None:
+    from PIL import Image, ImageFile
+
+    with Image.open(path) as image:
+        if image.format not in RASTER_FORMATS:
+            return f"'{path.name}' is a {image.format} image; use PNG, JPEG, GIF or WebP"
+        width, height = image.size
+        if width * height > max_pixels:
+            return (
+                f"'{path.name}' has {width * height:,} pixels ({width} x {height}), over the "
+                f"limit of {max_pixels:,} (limits.image_pixels)"
+            )
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
     return None
 
 

@@ -54,14 +54,20 @@ def format_field_path(path: FieldPath) -> str:
     return text
 
 
-def load_yaml(text: str, source: Path, first_line: int = 1) -> tuple[Any, LineMap]:
+def load_yaml(
+    text: str, source: Path, first_line: int = 1, max_nodes: int = 20_000
+) -> tuple[Any, LineMap]:
     """Parse ``text`` (which starts at ``first_line`` of ``source``) with YAML's safe loader.
 
-    Raises :class:`ContentError` with the line and column of a syntax error.
+    Raises :class:`ContentError` with the line and column of a syntax error, for
+    tags that would build Python objects, and for documents that expand (through
+    aliases, the "billion laughs") to more than ``max_nodes`` values.
     """
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_size(node, source, first_line, max_nodes)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -80,6 +86,33 @@ def load_yaml(text: str, source: Path, first_line: int = 1) -> tuple[Any, LineMa
     if node is not None:
         _record_lines(node, (), line_map, first_line)
     return data, line_map
+
+
+def _check_size(root: yaml.Node, source: Path, first_line: int, max_nodes: int) -> None:
+    """Count values as if aliases were expanded, stopping as soon as the limit is passed."""
+    count = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > max_nodes:
+            line = first_line + root.start_mark.line
+            raise ContentError(
+                [
+                    Diagnostic(
+                        source,
+                        line,
+                        None,
+                        f"YAML expands to more than {max_nodes:,} values (aliases included); "
+                        "limits.yaml_nodes",
+                    )
+                ]
+            )
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack += [key, value]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
 
 
 def _record_lines(node: yaml.Node, path: FieldPath, line_map: LineMap, first_line: int) -> None:
