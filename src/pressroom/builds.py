@@ -9,12 +9,13 @@ in :func:`fingerprint`.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
+import resource
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -22,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__, api
-from .config import CONFIG_FILE, Workspace, builtin_root
+from .config import CONFIG_FILE, Limits, Workspace, builtin_root
 from .content import inspect_profile
 from .diagnostics import ContentError, Diagnostic, PressroomError, display_path
 from .editions import Edition, inspect_edition, profile_index
@@ -231,24 +232,10 @@ def run_build(
             on_outcome(outcome)
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-    root = str(workspace.root)
-    if workers == 1:
-        for job, stamp in todo:
-            finish(job, stamp, execute(root, job))
-    else:
-        # Workers are separate processes: a crash or a runaway render in one of them
-        # cannot take the build down, and each imports WeasyPrint once.
-        context = multiprocessing.get_context("forkserver")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = {pool.submit(execute, root, job): (job, stamp) for job, stamp in todo}
-            for future in concurrent.futures.as_completed(futures):
-                job, stamp = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as error:  # the worker died (out of memory, a crash...)
-                    outcome = Outcome(job.item, job.kind, job.format, "failed")
-                    outcome.messages = [f"the render worker failed: {type(error).__name__}"]
-                finish(job, stamp, outcome)
+    for job, stamp, outcome in _run_isolated(
+        str(workspace.root), todo, workers, workspace.config.limits
+    ):
+        finish(job, stamp, outcome)
     outcomes += plan.refused
     if outcomes:
         write_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode())
@@ -270,6 +257,82 @@ def build_workspace(
     outcomes = run_build(workspace, plan, jobs, force)
     write_report(workspace, outcomes)
     return outcomes
+
+
+def _run_isolated(root: str, todo: list[tuple[Job, str]], workers: int, limits: Limits):
+    """Run each job in its own process, at most ``workers`` at once, under the limits.
+
+    A job that runs past ``limits.render_seconds`` is killed; each process may use at
+    most ``limits.render_memory_mb``. Either way that job fails alone, with a message,
+    and the others go on. Processes fork from a server that has already imported
+    WeasyPrint, so a job starts in milliseconds, not a second.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pressroom.api", "weasyprint"])
+    pending = list(todo)
+    running: dict[int, tuple] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                job, stamp = pending.pop(0)
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_child, args=(root, job, sender, limits.render_memory_mb), daemon=True
+                )
+                process.start()
+                sender.close()
+                running[process.sentinel] = (process, receiver, job, stamp, time.monotonic())
+            multiprocessing.connection.wait(list(running), timeout=0.25)
+            for sentinel, (process, receiver, job, stamp, started) in list(running.items()):
+                outcome = None
+                if receiver.poll() or not process.is_alive():
+                    try:
+                        outcome = receiver.recv()
+                    except (EOFError, OSError):  # it died before sending anything
+                        process.join(5)
+                        outcome = _failed(
+                            job,
+                            "the render process ended without a result (exit code "
+                            f"{process.exitcode}); it may have run out of memory "
+                            f"(limits.render_memory_mb = {limits.render_memory_mb})",
+                        )
+                    process.join(5)
+                elif time.monotonic() - started > limits.render_seconds:
+                    process.kill()
+                    process.join(5)
+                    outcome = _failed(
+                        job,
+                        f"stopped after {limits.render_seconds:g} s, the time limit for one "
+                        "render (limits.render_seconds)",
+                    )
+                if outcome is not None:
+                    receiver.close()
+                    del running[sentinel]
+                    if not outcome.seconds:
+                        outcome.seconds = time.monotonic() - started
+                    yield job, stamp, outcome
+    finally:
+        for process, *_ in running.values():  # Ctrl-C, or an error here: stop the renders
+            process.kill()
+
+
+def _child(root: str, job: Job, sender, memory_mb: int) -> None:
+    """A render process: cap its memory, run the job, send back the outcome."""
+    try:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):  # a smaller hard limit is already set: keep it
+        pass
+    try:
+        outcome = execute(root, job)
+    except MemoryError:
+        outcome = _failed(job, f"ran out of memory (limits.render_memory_mb = {memory_mb})")
+    sender.send(outcome)
+    sender.close()
+
+
+def _failed(job: Job, message: str) -> Outcome:
+    return Outcome(job.item, job.kind, job.format, "failed", messages=[message])
 
 
 def execute(root: str, job: Job) -> Outcome:
