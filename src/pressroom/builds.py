@@ -45,6 +45,7 @@ class Job:
     outputs: dict[str, Path]  # what -> where: the item's slug, and each offprint's slug
     layout: str | None = None
     key: str = ""
+    strict: bool = False  # preflight warnings fail the job
 
     def __post_init__(self) -> None:
         self.key = f"{self.kind}:{self.item}:{self.format}"
@@ -198,8 +199,15 @@ def run_build(
     jobs: int | None = None,
     force: bool = False,
     on_outcome: Callable[[Outcome], None] | None = None,
+    strict: bool = False,
 ) -> list[Outcome]:
-    """Run the plan's jobs (in ``jobs`` worker processes) and return every outcome."""
+    """Run the plan's jobs (in ``jobs`` worker processes) and return every outcome.
+
+    Each output is preflighted before it is written: preflight errors (and, with
+    ``strict``, warnings) fail the job and leave the previous output in place.
+    """
+    for job in plan.jobs:
+        job.strict = strict
     manifest_path = workspace.output_dir / MANIFEST
     manifest = {} if force else _read_manifest(manifest_path)
     outcomes: list[Outcome] = []
@@ -251,10 +259,11 @@ def build_workspace(
     jobs: int | None = None,
     force: bool = False,
     layout: str | None = None,
+    strict: bool = False,
 ) -> list[Outcome]:
     """Plan, run and report a build: what ``pressroom build`` does, as one call."""
     plan = plan_build(workspace, targets, formats, layout)
-    outcomes = run_build(workspace, plan, jobs, force)
+    outcomes = run_build(workspace, plan, jobs, force, strict=strict)
     write_report(workspace, outcomes)
     return outcomes
 
@@ -349,10 +358,18 @@ def execute(root: str, job: Job) -> Outcome:
             edition = _load_edition(job.source, workspace)
             result = api.render_edition(edition, job.format, job.layout)
             parts = {job.item: result, **result.offprints}
+        findings = _preflight(job, workspace, result.pdf)
+        outcome.messages = [f"warning: {w}" for w in result.warnings] + findings
+        refused = [m for m in findings if ": error: " in m or (job.strict and ": warning: " in m)]
+        if refused:
+            outcome.status = "failed"
+            outcome.messages.append(
+                "preflight failed: nothing written" + (" (--strict)" if job.strict else "")
+            )
+            return outcome
         for slug, path in job.outputs.items():
             write_atomic(path, parts[slug].pdf)
             outcome.outputs.append(Output(str(path), parts[slug].pages, len(parts[slug].pdf)))
-        outcome.messages = [f"warning: {w}" for w in result.warnings]
     except ContentError as error:
         outcome.status = "failed"
         outcome.messages = [d.format(Path(root)) for d in error.diagnostics if d.is_error]
@@ -364,6 +381,25 @@ def execute(root: str, job: Job) -> Outcome:
         outcome.messages = [f"cannot write the PDF: {error.strerror or error}"]
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _preflight(job: Job, workspace: Workspace, pdf: bytes) -> list[str]:
+    """Preflight findings for a job's main PDF and its profiles' content, as messages."""
+    from .preflight import content_findings, pdf_findings
+
+    messages = [f.format() for f in pdf_findings(pdf, workspace.formats[job.format])]
+    sources = (
+        [job.source]
+        if job.kind == "profile"
+        else _load_edition(job.source, workspace).profile_paths
+    )
+    for source in sources:
+        profile, _ = inspect_profile(source, workspace)
+        if profile is not None:
+            messages += [
+                "preflight: " + d.format(workspace.root) for d in content_findings(profile)
+            ]
+    return messages
 
 
 def _load_edition(path: Path, workspace: Workspace) -> Edition:
@@ -395,7 +431,7 @@ def fingerprint(workspace: Workspace, job: Job) -> str:
         except OSError:
             add("missing")
 
-    add(json.dumps([job.kind, job.item, job.format, job.layout], sort_keys=True))
+    add(json.dumps([job.kind, job.item, job.format, job.layout, job.strict], sort_keys=True))
     add(json.dumps({k: str(v) for k, v in job.outputs.items()}, sort_keys=True))
     add(__version__)
     add(_weasyprint_version())

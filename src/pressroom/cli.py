@@ -100,12 +100,14 @@ def render(file: Path, output: Path | None, layout: str | None) -> None:
 )
 @click.option("--force", is_flag=True, help="Ignore what is cached and rebuild everything.")
 @click.option("--layout", "layout", metavar="NAME", help="Use this layout for everything.")
+@click.option("--strict", is_flag=True, help="Preflight warnings fail the item too.")
 def build(
     targets: tuple[str, ...],
     formats: tuple[str, ...],
     jobs: int | None,
     force: bool,
     layout: str | None,
+    strict: bool,
 ) -> None:
     """Build every edition and profile of the workspace (or only TARGETS).
 
@@ -123,7 +125,7 @@ def build(
     if not plan.jobs and not plan.refused:
         click.echo("nothing to build", err=True)
         sys.exit(1)
-    outcomes = _run_with_progress(workspace, plan, jobs, force)
+    outcomes = _run_with_progress(workspace, plan, jobs, force, strict)
     _summary_table(workspace, outcomes)
     report = write_report(workspace, outcomes)
     failed = sum(not o.ok for o in outcomes)
@@ -136,7 +138,7 @@ def build(
     sys.exit(1 if failed else 0)
 
 
-def _run_with_progress(workspace: Workspace, plan, jobs: int | None, force: bool):
+def _run_with_progress(workspace: Workspace, plan, jobs: int | None, force: bool, strict=False):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -154,7 +156,7 @@ def _run_with_progress(workspace: Workspace, plan, jobs: int | None, force: bool
                 )
             progress.advance(task)
 
-        return run_build(workspace, plan, jobs, force, on_outcome=advance)
+        return run_build(workspace, plan, jobs, force, on_outcome=advance, strict=strict)
 
 
 def _summary_table(workspace: Workspace, outcomes) -> None:
@@ -181,8 +183,27 @@ def _summary_table(workspace: Workspace, outcomes) -> None:
 
 
 @main.command()
-def check() -> None:
-    """Validate the configuration, every profile and every edition; render nothing."""
+@click.option(
+    "--preflight",
+    is_flag=True,
+    help="Also render everything (nothing is written) and preflight each PDF.",
+)
+@click.option("--strict", is_flag=True, help="Warnings count as failures.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --preflight: render in N processes.",
+)
+def check(preflight: bool, strict: bool, jobs: int | None) -> None:
+    """Validate the configuration, every profile and every edition; render nothing.
+
+    With --preflight, render every output in memory and report, per item and page,
+    what a print shop's preflight would: missing glyphs, fonts not embedded or not the
+    layout's, low-resolution or wrongly coloured images, text off the page, RGB in print,
+    timelines out of order, images without credits.
+    """
     from . import api
 
     workspace = _require_workspace()
@@ -190,11 +211,44 @@ def check() -> None:
     _echo_diagnostics(diagnostics, workspace.root)
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
+    if preflight:
+        found_errors, found_warnings = _preflight_all(workspace, jobs)
+        errors += found_errors
+        warnings += found_warnings
     count = len(workspace.profile_paths())
     editions = len(workspace.edition_paths())
     checked = f"{count} profiles" + (f" and {editions} editions" if editions else "")
     click.echo(f"checked {checked}: {errors} errors, {warnings} warnings")
-    sys.exit(1 if errors else 0)
+    sys.exit(1 if errors or (strict and warnings) else 0)
+
+
+def _preflight_all(workspace: Workspace, jobs: int | None) -> tuple[int, int]:
+    """Render every job into a scratch folder, print the preflight findings, count them."""
+    import dataclasses
+    import tempfile
+
+    from .builds import plan_build, run_build
+
+    plan = plan_build(workspace)
+    with tempfile.TemporaryDirectory(prefix="pressroom-preflight-") as scratch:
+        for job in plan.jobs:  # the real outputs are never touched
+            job.outputs = {
+                k: Path(scratch) / job.key.replace(":", "-") / f"{k}.pdf" for k in job.outputs
+            }
+        scratch_space = dataclasses.replace(
+            workspace, config=workspace.config.model_copy(update={"output_dir": scratch})
+        )
+        outcomes = run_build(scratch_space, plan, jobs, force=True)
+    errors = warnings = 0
+    for outcome in outcomes:
+        for message in outcome.messages:
+            if "preflight:" not in message and outcome.ok:
+                continue
+            click.echo(f"{outcome.item} ({outcome.format}): {message}", err=True)
+            is_error = ": error: " in message or (not outcome.ok and "preflight:" not in message)
+            errors += is_error
+            warnings += not is_error and ": warning: " in message
+    return errors, warnings
 
 
 @main.command("layouts")

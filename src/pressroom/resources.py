@@ -40,7 +40,10 @@ def resolve_local(
         )
     else:
         path = base_dir / unquote(parts.path)
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (RuntimeError, OSError) as error:  # a symlink loop, a name too long...
+        raise ResourceRefused(f"cannot resolve '{reference}' ({error})") from None
     if not any(_within(resolved, root) for root in roots):
         raise ResourceRefused(f"'{reference}' is outside the workspace")
     if not resolved.exists():
@@ -77,7 +80,11 @@ def image_problem(path: Path, max_pixels: int = 60_000_000) -> str | None:
 def _raster_problem(path: Path, max_pixels: int) -> str | None:
     from PIL import Image, ImageFile
 
-    with Image.open(path) as image:
+    try:
+        opened = Image.open(path)
+    except Image.DecompressionBombError:
+        return f"'{path.name}' has far too many pixels (limits.image_pixels)"
+    with opened as image:
         if image.format not in RASTER_FORMATS:
             return f"'{path.name}' is a {image.format} image; use PNG, JPEG, GIF or WebP"
         width, height = image.size
