@@ -157,6 +157,17 @@ def pdf_findings(pdf: bytes, fmt: OutputFormat) -> list[Finding]:
     reported: set[str] = set()
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         for number, page in enumerate(document.pages, start=1):
+            box = reader.pages[number - 1].mediabox
+            if max(float(box.width), float(box.height)) > MAX_PAGE_POINTS:
+                size = f"{float(box.width) / 72:,.0f} x {float(box.height) / 72:,.0f} in"
+                findings.append(
+                    Finding(
+                        number,
+                        f"the page is {size}; PDF viewers and printers accept at most 200 x 200 in",
+                        "error",
+                    )
+                )
+                continue  # nothing else on such a page is worth reading
             for char in page.chars:
                 name = char["fontname"]
                 plain = re.sub(r"[^a-z]", "", name.split("+")[-1].lower())  # EB-Garamond-Italic
