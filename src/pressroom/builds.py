@@ -358,7 +358,7 @@ def execute(root: str, job: Job) -> Outcome:
             edition = _load_edition(job.source, workspace)
             result = api.render_edition(edition, job.format, job.layout)
             parts = {job.item: result, **result.offprints}
-        findings = _preflight(job, workspace, result.pdf)
+        findings = _preflight(job, workspace, result)
         outcome.messages = [f"warning: {w}" for w in result.warnings] + findings
         refused = [m for m in findings if ": error: " in m or (job.strict and ": warning: " in m)]
         if refused:
@@ -383,11 +383,13 @@ def execute(root: str, job: Job) -> Outcome:
     return outcome
 
 
-def _preflight(job: Job, workspace: Workspace, pdf: bytes) -> list[str]:
+def _preflight(job: Job, workspace: Workspace, result) -> list[str]:
     """Preflight findings for a job's main PDF and its profiles' content, as messages."""
-    from .preflight import content_findings, pdf_findings
+    from .preflight import Finding, content_findings, pdf_findings
 
-    messages = [f.format() for f in pdf_findings(pdf, workspace.formats[job.format])]
+    found = [Finding(page, message, "error") for page, message in result.layout_problems]
+    found += pdf_findings(result.pdf, workspace.formats[job.format])
+    messages = [f.format() for f in found]
     sources = (
         [job.source]
         if job.kind == "profile"

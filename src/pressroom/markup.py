@@ -33,6 +33,7 @@ class ImageReference:
 
     src: str
     line: int
+    title: str = ""  # ![alt](src "title"): where a body image's credit goes
 
 
 @dataclass
@@ -88,7 +89,8 @@ def image_references(text: str, first_line: int = 1) -> list[ImageReference]:
         line = first_line + (token.map[0] if token.map else 0)
         for child in _walk(token.children):
             if child.type == "image":
-                found.append(ImageReference(str(child.attrGet("src") or ""), line))
+                src, title = str(child.attrGet("src") or ""), str(child.attrGet("title") or "")
+                found.append(ImageReference(src, line, title))
     return found
 
 

@@ -85,7 +85,7 @@ def content_findings(profile: Profile) -> list[Diagnostic]:
             )
 
     for image in image_references(profile.body, profile.body_line):
-        if not _has_credit(profile.body, image.src):
+        if not image.title.strip():
             found.append(
                 Diagnostic(
                     source,
@@ -135,11 +135,6 @@ def _glyph_findings(text, line, covered, families, source, reported, found) -> N
                 "warning",
             )
         )
-
-
-def _has_credit(body: str, src: str) -> bool:
-    pattern = re.compile(r"!\[[^\]]*\]\(\s*" + re.escape(src) + r"\s+[\"'(][^\"')]+[\"')]\s*\)")
-    return bool(pattern.search(body))
 
 
 def pdf_findings(pdf: bytes, fmt: OutputFormat) -> list[Finding]:

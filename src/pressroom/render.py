@@ -80,6 +80,7 @@ class RenderResult:
     pages: int
     warnings: list[str] = field(default_factory=list)
     offprints: dict[str, RenderResult] = field(default_factory=dict)
+    layout_problems: list[tuple[int, str]] = field(default_factory=list)  # (page, message)
 
 
 # Notes about the machine, not the document: the PDF is still right.
@@ -181,7 +182,35 @@ def render_document(
             ) from error
     for part in parts.values():
         part.warnings = list(warnings)
-    return RenderResult(pdf, len(rendered.pages), list(warnings), parts)
+    return RenderResult(pdf, len(rendered.pages), list(warnings), parts, _layout_problems(rendered))
+
+
+def _layout_problems(rendered) -> list[tuple[int, str]]:
+    """Layout promises a template makes that the pages break.
+
+    ``data-one-page="fact box"`` on an element: it must not run over several pages.
+    """
+    pages_of: dict[int, tuple[str, list[int]]] = {}
+    for number, page in enumerate(rendered.pages, start=1):
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if element is None or not hasattr(element, "get"):
+                continue
+            label = element.get("data-one-page")
+            if label:
+                pages = pages_of.setdefault(id(element), (label, []))[1]
+                if number not in pages:
+                    pages.append(number)
+    problems = [
+        (
+            pages[0],
+            f"the {label} runs over {len(pages)} pages ({pages[0]}-{pages[-1]}); "
+            "it is taller than the page",
+        )
+        for label, pages in pages_of.values()
+        if len(pages) > 1
+    ]
+    return sorted(problems)
 
 
 def _locate(message: str, path: Path, root: Path | None) -> str:

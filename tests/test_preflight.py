@@ -1,0 +1,127 @@
+"""Preflight: each problem a print shop would catch is found, on the right page."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from pressroom import build_workspace, load_profile
+from pressroom.api import render
+from pressroom.cli import main
+from pressroom.config import Workspace
+from pressroom.preflight import content_findings, pdf_findings
+
+from .conftest import GOOD_FRONT_MATTER
+
+
+def findings(profile, fmt: str = "screen") -> list[str]:
+    result = render(profile, format=fmt)
+    return [f.format() for f in pdf_findings(result.pdf, profile.workspace.formats[fmt])]
+
+
+def content(workspace, path) -> list[str]:
+    return [d.format(workspace.root) for d in content_findings(load_profile(path))]
+
+
+def test_timeline_out_of_order(workspace):
+    front = GOOD_FRONT_MATTER.replace("date: 2001-09", "date: 1949")
+    assert content(workspace, workspace.profile("p", front)) == [
+        "content/profiles/p.md:18: timeline[1].date: warning: 1949 comes after 1950: the "
+        "timeline is out of chronological order"
+    ]
+
+
+def test_body_image_without_a_credit(workspace):
+    Image.new("RGB", (40, 30)).save(workspace.root / "content" / "profiles" / "pic.png")
+    body = 'One.\n\n![a](pic.png)\n\nTwo.\n\n![b](pic.png "Photo: A. Person")\n'
+    path = workspace.profile("p", body=body)
+    assert content(workspace, path) == [
+        "content/profiles/p.md:23: body: warning: image 'pic.png' has no credit; give it a "
+        'title: ![alt](src "Photo: Name")'
+    ]
+
+
+def test_a_character_no_layout_font_has(workspace):
+    path = workspace.profile("p", body="Winter\n\nA snowman ☃ in the text.\n")
+    assert content(workspace, path) == [
+        "content/profiles/p.md:23: warning: no glyph for '☃' (U+2603) in the layout's fonts "
+        "(Amiri, EB Garamond, Inter): it would print in a fallback font or as a box"
+    ]
+
+
+@pytest.mark.slow
+def test_fallback_font_is_found_on_its_page(workspace):
+    body = "\n\n".join(["Filler paragraph that fills the page. " * 40] * 12) + "\n\nSnow ☃.\n"
+    profile = load_profile(workspace.profile("p", body=body))
+    last_page = render(profile).pages  # the snowman is in the last paragraph
+    found = findings(profile)
+    assert len(found) == 1
+    assert found[0].startswith(f"preflight: page {last_page}: warning: '☃' (U+2603) is set in")
+
+
+@pytest.mark.slow
+def test_low_resolution_rgb_image_in_print(workspace):
+    Image.new("RGB", (120, 80), "#336699").save(workspace.root / "content/profiles/small.png")
+    path = workspace.profile("p", GOOD_FRONT_MATTER.replace("portrait.svg", "small.png"))
+    found = findings(load_profile(path), "print")
+    assert found == [
+        "preflight: page 1: warning: an image is 18 ppi at its placed size (120 px over 168 mm); "
+        "print needs 300",
+        "preflight: page 1: warning: an RGB image in a CMYK print output",
+    ]
+    assert findings(load_profile(path), "screen") == []  # fine on screen
+
+
+@pytest.mark.slow
+def test_rgb_vector_art_in_print(workspace):
+    found = findings(load_profile(workspace.profile("p")), "print")
+    assert found == [
+        "preflight: page 1: warning: RGB colours (in vector art or text) in a CMYK print output"
+    ]
+
+
+@pytest.mark.slow
+def test_headline_running_off_the_page(workspace):
+    front = GOOD_FRONT_MATTER.replace("title: A Test Profile", "title: " + "Unbreakable" * 12)
+    found = findings(load_profile(workspace.profile("p", front)))
+    assert any(f.startswith("preflight: page 1: error: text runs off the page") for f in found)
+
+
+@pytest.mark.slow
+def test_fact_box_taller_than_the_page(workspace):
+    facts = "".join(
+        f"  - label: Fact {i}\n    value: A value that takes a line\n" for i in range(60)
+    )
+    front = GOOD_FRONT_MATTER.replace(
+        "facts:\n  - label: Born\n    value: 1950\n", "facts:\n" + facts
+    )
+    result = render(load_profile(workspace.profile("p", front)))
+    assert result.layout_problems == [
+        (3, "the fact box runs over 3 pages (3-5); it is taller than the page")
+    ]
+
+
+@pytest.mark.slow
+def test_strict_turns_warnings_into_failures(workspace, monkeypatch):
+    front = GOOD_FRONT_MATTER.replace("date: 2001-09", "date: 1949")
+    workspace.profile("p", front)
+    ws = Workspace.load(workspace.root)
+    (relaxed,) = build_workspace(ws, jobs=1)
+    assert relaxed.status == "built"
+    assert any("out of chronological order" in m for m in relaxed.messages)
+    output = workspace.root / "build" / "p.pdf"
+    output.write_bytes(b"previous")
+    (strict,) = build_workspace(ws, jobs=1, force=True, strict=True)
+    assert strict.status == "failed"
+    assert strict.messages[-1] == "preflight failed: nothing written (--strict)"
+    assert output.read_bytes() == b"previous"
+
+    monkeypatch.chdir(workspace.root)
+    result = CliRunner().invoke(main, ["check", "--preflight"])
+    assert result.exit_code == 0
+    assert "p (screen): preflight: content/profiles/p.md:18: timeline[1].date: warning:" in (
+        result.output
+    )
+    assert output.read_bytes() == b"previous"  # check --preflight writes nothing
+    assert CliRunner().invoke(main, ["check", "--preflight", "--strict"]).exit_code == 1
