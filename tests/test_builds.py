@@ -202,6 +202,9 @@ def test_print_cover_art_survives_cmyk(sample):
     image = page.render(scale=0.3).to_pil().convert("L")
     sky = image.crop((10, 40, image.width - 10, 60))
     assert ImageStat.Stat(sky).mean[0] < 120
+    # full-page art runs into the 3 mm bleed: no white edge after trimming
+    bleed = image.crop((0, image.height // 3, 2, image.height // 2))
+    assert ImageStat.Stat(bleed).mean[0] < 120
 
 
 def colour_operations(pdf: pikepdf.Pdf) -> set[tuple[str, tuple[str, ...]]]:
