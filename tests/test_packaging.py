@@ -32,6 +32,7 @@ def test_wheel_ships_layouts_and_fonts_and_renders_anywhere(tmp_path: Path):
         "pressroom/data/assets/fonts/eb-garamond/EBGaramond12-Regular.otf",
         "pressroom/data/assets/fonts/eb-garamond/LICENSE.txt",
         "pressroom/data/assets/fonts/amiri/Amiri-Regular.ttf",
+        "pressroom/data/assets/icc/pressroom-generic-cmyk.icc",
     ):
         assert required in names
 

@@ -115,3 +115,36 @@ def test_resolution_and_conversion_helpers():
     assert rgb_to_cmyk("#000") == "device-cmyk(0 0 0 1)"
     assert rgb_to_cmyk("#ffffff") == "device-cmyk(0.00 0.00 0.00 0.00)"
     assert rgb_to_cmyk("rebeccapurple") == "rebeccapurple"
+
+
+def test_shipped_cmyk_profile_is_the_generator_output_and_loads():
+    import io
+
+    from PIL import ImageCms
+
+    from pressroom.config import builtin_root
+    from pressroom.formats import GENERIC_CMYK_PROFILE
+    from pressroom.icc import DESCRIPTION, build_profile, cmyk_to_lab, lab_to_cmyk
+
+    shipped = builtin_root() / "assets" / GENERIC_CMYK_PROFILE
+    assert shipped.read_bytes() == build_profile()  # reproducible, byte for byte
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(shipped.read_bytes()))
+    assert profile.profile.profile_description == DESCRIPTION
+    assert profile.profile.xcolor_space == "CMYK"
+    assert cmyk_to_lab(0, 0, 0, 0)[0] > 95 and cmyk_to_lab(0, 0, 0, 1)[0] < 12
+    cyan = lab_to_cmyk(*cmyk_to_lab(1, 0, 0, 0))
+    assert cyan[0] > 0.9 and max(cyan[1:]) < 0.1  # the model inverts itself
+    srgb_to_cmyk = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), profile, "RGB", "CMYK")
+    from PIL import Image
+
+    red = ImageCms.applyTransform(Image.new("RGB", (1, 1), (200, 30, 30)), srgb_to_cmyk)
+    c, m, y, _k = red.getpixel((0, 0))
+    assert m > 180 and y > 160 and c < 40
+
+
+def test_a_configured_icc_profile_that_is_missing_is_an_error(workspace):
+    from pressroom import LayoutError
+
+    (workspace.root / "pressroom.yaml").write_text("formats: {print: {icc_profile: nope.icc}}\n")
+    with pytest.raises(LayoutError, match=r"with the ICC profile 'nope\.icc'"):
+        css_of(workspace.profile("p"), "print")

@@ -20,14 +20,10 @@ PDF_VARIANTS = (
     "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/ua-1", "pdf/x-1a", "pdf/x-3", "pdf/x-4",
 )  # fmt: skip
 
-# Where a CMYK output-intent profile is commonly installed. pressroom ships none:
-# the free ones are not under a licence that fits this project, and a print shop
-# names the profile it wants anyway (set formats.print.icc_profile).
-SYSTEM_CMYK_PROFILES = (
-    "/usr/share/color/icc/ghostscript/default_cmyk.icc",
-    "/usr/share/color/icc/colord/FOGRA39L_coated.icc",
-    "/usr/share/color/icc/ISOcoated_v2_eci.icc",
-)
+# The CMYK output intent when the workspace names none: a generic profile pressroom
+# makes itself (see icc.py; the free press profiles are not under a licence that fits
+# this project). A print shop names the profile it wants: formats.print.icc_profile.
+GENERIC_CMYK_PROFILE = "icc/pressroom-generic-cmyk.icc"  # under the built-in assets
 
 
 class OutputFormat(BaseModel):
@@ -124,14 +120,12 @@ def resolve_formats(settings: dict[str, FormatSettings]) -> dict[str, OutputForm
     return formats
 
 
-def cmyk_profile(output_format: OutputFormat, root: Path) -> Path | None:
-    """The ICC profile for a CMYK format's output intent: the configured one or a system one."""
+def cmyk_profile(output_format: OutputFormat, root: Path, assets: Path) -> Path:
+    """The ICC profile for a CMYK format's output intent: the configured one, else the
+    generic one shipped in the built-in ``assets`` folder."""
     if output_format.icc_profile:
         return (root / output_format.icc_profile).resolve()
-    for candidate in SYSTEM_CMYK_PROFILES:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    return None
+    return assets / GENERIC_CMYK_PROFILE
 
 
 def format_css(output_format: OutputFormat, icc: Path | None) -> str:

@@ -371,17 +371,12 @@ def _run_template(layout: Layout, name: str, context: dict[str, Any]) -> str:
 def _cmyk_profile(workspace: Workspace, output_format: OutputFormat) -> Path | None:
     if output_format.color != "cmyk":
         return None
-    icc = cmyk_profile(output_format, workspace.root)
-    if icc is None or not icc.is_file():
-        where = (
-            f"'{output_format.icc_profile}' not found"
-            if output_format.icc_profile
-            else ("none is set and none is installed")
-        )
+    icc = cmyk_profile(output_format, workspace.root, builtin_root() / "assets")
+    if not icc.is_file():
         raise LayoutError(
-            f"format '{output_format.name}' prints in CMYK and needs an ICC profile for its "
-            f"output intent ({where}); set formats.{output_format.name}.icc_profile in "
-            "pressroom.yaml to your printer's profile (or install Debian's libgs-common)"
+            f"format '{output_format.name}' prints in CMYK with the ICC profile "
+            f"'{output_format.icc_profile}' (formats.{output_format.name}.icc_profile), "
+            "which is not there"
         )
     return icc
 
