@@ -8,7 +8,7 @@ from .config import Workspace, workspace_for_file
 from .content import Profile, inspect_profile, resource_roots
 from .content import load_profile as _load_profile
 from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
-from .editions import Edition, inspect_edition, profile_index
+from .editions import Edition, inspect_edition, inspect_profiles, profile_index
 from .formats import OutputFormat
 from .layouts import (
     DEFAULT_FORMAT,
@@ -115,14 +115,14 @@ def check_workspace(workspace: Workspace) -> list[Diagnostic]:
     """Every problem in every profile of the workspace, rendering nothing."""
     diagnostics = list(workspace.warnings)
     profiles: list[Profile] = []
-    for path in workspace.profile_paths():
-        profile, found = inspect_profile(path, workspace)
+    inspected = inspect_profiles(workspace)  # each profile is read once
+    for _, profile, found in inspected:
         diagnostics.extend(found)
         if profile is not None:
             profiles.append(profile)
             diagnostics += _layout_diagnostics(profile.layout, workspace, None, [profile])
     diagnostics.extend(_unknown_related(profiles, workspace))
-    index = profile_index(workspace)
+    index = profile_index(workspace, inspected)
     for path in workspace.edition_paths():
         edition, found = inspect_edition(path, workspace, index)
         diagnostics.extend(found)

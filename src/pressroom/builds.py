@@ -10,6 +10,7 @@ in :func:`fingerprint`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -24,9 +25,9 @@ from pathlib import Path
 
 from . import __version__, api
 from .config import CONFIG_FILE, Limits, Workspace, builtin_root
-from .content import inspect_profile
+from .content import Profile, inspect_profile, slug_from_path
 from .diagnostics import ContentError, Diagnostic, PressroomError, display_path
-from .editions import Edition, inspect_edition, profile_index
+from .editions import Edition, inspect_edition, inspect_profiles, profile_index
 from .layouts import find_layout
 from .output import write_atomic
 
@@ -88,6 +89,8 @@ class Plan:
     jobs: list[Job]
     refused: list[Outcome]  # items that cannot be built (content errors), already reported
     diagnostics: list[Diagnostic]
+    index: dict[str, Path] = field(default_factory=dict)  # profile slug -> file
+    profiles: dict[Path, Profile | None] = field(default_factory=dict)  # as loaded when planned
 
 
 class UnknownTarget(PressroomError):
@@ -105,7 +108,8 @@ def plan_build(
     Every problem is found here, before anything renders: a profile with errors
     fails alone, and so does each edition that includes it.
     """
-    index = profile_index(workspace)
+    inspected = inspect_profiles(workspace)  # each profile is read once for the whole plan
+    index = profile_index(workspace, inspected)
     editions = {path.name.removesuffix(".yaml"): path for path in workspace.edition_paths()}
     wanted_profiles, wanted_editions = _select(workspace, list(targets), index, editions)
     only = set(formats)
@@ -118,9 +122,10 @@ def plan_build(
     refused: list[Outcome] = []
     diagnostics: list[Diagnostic] = list(workspace.warnings)
     broken: dict[str, str] = {}
-    for slug, path in sorted(index.items()):
-        profile, found = inspect_profile(path, workspace)
-        if slug in wanted_profiles or any(slug in _listed(e) for e in wanted_editions.values()):
+    in_wanted_editions = {slug for path in wanted_editions.values() for slug in _listed(path)}
+    for path, profile, found in sorted(inspected, key=lambda entry: entry[0]):
+        slug = profile.slug if profile else slug_from_path(path)
+        if slug in wanted_profiles or slug in in_wanted_editions:
             diagnostics += found
         if profile is None:
             broken[slug] = display_path(path, workspace.root)
@@ -155,7 +160,8 @@ def plan_build(
             for profile_slug in edition.meta.profiles:
                 outputs[profile_slug] = workspace.edition_output(slug, profile_slug, name)
             jobs.append(Job("edition", slug, path, name, outputs, layout))
-    return Plan(jobs, refused, diagnostics)
+    loaded = {path: profile for path, profile, _ in inspected}
+    return Plan(jobs, refused, diagnostics, index, loaded)
 
 
 def _listed(path: Path, key: str = "profiles") -> list[str]:
@@ -213,7 +219,7 @@ def run_build(
     outcomes: list[Outcome] = []
     todo: list[tuple[Job, str]] = []
     for job in plan.jobs:
-        stamp = fingerprint(workspace, job)
+        stamp = fingerprint(workspace, job, plan.index, plan.profiles)
         if (
             not force
             and manifest.get(job.key, {}).get("fingerprint") == stamp
@@ -353,12 +359,12 @@ def execute(root: str, job: Job) -> Outcome:
         if job.kind == "profile":
             profile = api.load_profile(job.source, workspace)
             result = api.render(profile, job.layout, job.format)
-            parts = {job.item: result}
+            parts, sources = {job.item: result}, [job.source]
         else:
             edition = _load_edition(job.source, workspace)
             result = api.render_edition(edition, job.format, job.layout)
-            parts = {job.item: result, **result.offprints}
-        findings = _preflight(job, workspace, result)
+            parts, sources = {job.item: result, **result.offprints}, edition.profile_paths
+        findings = _preflight(job, workspace, result, sources)
         outcome.messages = [f"warning: {w}" for w in result.warnings] + findings
         refused = [m for m in findings if ": error: " in m or (job.strict and ": warning: " in m)]
         if refused:
@@ -383,18 +389,13 @@ def execute(root: str, job: Job) -> Outcome:
     return outcome
 
 
-def _preflight(job: Job, workspace: Workspace, result) -> list[str]:
+def _preflight(job: Job, workspace: Workspace, result, sources: list[Path]) -> list[str]:
     """Preflight findings for a job's main PDF and its profiles' content, as messages."""
     from .preflight import Finding, content_findings, pdf_findings
 
     found = [Finding(page, message, "error") for page, message in result.layout_problems]
     found += pdf_findings(result.pdf, workspace.formats[job.format])
     messages = [f.format() for f in found]
-    sources = (
-        [job.source]
-        if job.kind == "profile"
-        else _load_edition(job.source, workspace).profile_paths
-    )
     for source in sources:
         profile, _ = inspect_profile(source, workspace)
         if profile is not None:
@@ -411,13 +412,20 @@ def _load_edition(path: Path, workspace: Workspace) -> Edition:
     return edition
 
 
-def fingerprint(workspace: Workspace, job: Job) -> str:
+def fingerprint(
+    workspace: Workspace,
+    job: Job,
+    index: dict[str, Path] | None = None,
+    loaded: dict[Path, Profile | None] | None = None,
+) -> str:
     """A hash of everything that affects a job's outputs.
 
     The job itself (kind, item, format, layout, output paths), the versions of
-    pressroom and WeasyPrint, ``pressroom.yaml``, ``SOURCE_DATE_EPOCH``, every file
-    of the layout and the layouts it extends, the built-in fonts, and the sources
-    and images of every profile involved (and the edition file and its cover).
+    pressroom and WeasyPrint, ``pressroom.yaml``, ``SOURCE_DATE_EPOCH``, the sources
+    and images of every profile involved (and the edition file and its cover), every
+    file of the layouts they use and the layouts those extend, and the built-in fonts.
+    ``index`` (slug -> profile file) and ``loaded`` (profiles already read, by file)
+    spare reading every profile again for each job.
     """
     digest = hashlib.sha256()
 
@@ -425,13 +433,8 @@ def fingerprint(workspace: Workspace, job: Job) -> str:
         digest.update(text.encode("utf-8", "surrogateescape") + b"\0")
 
     def add_file(path: Path | None) -> None:
-        if path is None:
-            return
-        add(str(path))
-        try:
-            digest.update(path.read_bytes())
-        except OSError:
-            add("missing")
+        if path is not None:
+            add(f"{path}:{_file_digest(path)}")
 
     add(json.dumps([job.kind, job.item, job.format, job.layout, job.strict], sort_keys=True))
     add(json.dumps({k: str(v) for k, v in job.outputs.items()}, sort_keys=True))
@@ -439,24 +442,46 @@ def fingerprint(workspace: Workspace, job: Job) -> str:
     add(_weasyprint_version())
     add(os.environ.get("SOURCE_DATE_EPOCH", ""))
     add_file(workspace.root / CONFIG_FILE)
+    add_file(job.source)
+    sources = [job.source] if job.kind == "profile" else []
+    layouts = {job.layout or workspace.config.layout}
+    if job.kind == "edition":
+        edition, _ = inspect_edition(job.source, workspace, index)
+        if edition is not None:
+            sources = edition.profile_paths
+            add_file(edition.cover_path)
+    loaded = loaded or {}
+    for source in sources:
+        add_file(source)
+        profile = loaded[source] if source in loaded else inspect_profile(source, workspace)[0]
+        if profile is not None:
+            add_file(profile.illustration_path)
+            if job.kind == "profile" and not job.layout:
+                layouts = {profile.layout}  # a profile may choose its own layout
     folders = [builtin_root() / "assets" / "fonts"]
-    with contextlib.suppress(PressroomError, OSError):  # the render will report it
-        folders += find_layout(job.layout or workspace.config.layout, workspace).template_dirs
+    for name in sorted(layouts):
+        with contextlib.suppress(PressroomError, OSError):  # the render will report it
+            folders += find_layout(name, workspace).template_dirs
     for folder in folders:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             add_file(path)
-    sources = [job.source]
-    if job.kind == "edition":
-        edition, _ = inspect_edition(job.source, workspace)
-        if edition is not None:
-            sources += edition.profile_paths
-            add_file(edition.cover_path)
-    for source in sources:
-        add_file(source)
-        if source.suffix == ".md":
-            profile, _ = inspect_profile(source, workspace)
-            add_file(profile.illustration_path if profile else None)
     return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_digest(path: str, modified: int, size: int) -> str:
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    """A file's hash, read once per process while the file is unchanged (fonts and layout
+    files are part of every job's fingerprint)."""
+    try:
+        info = path.stat()
+        return _cached_digest(str(path), info.st_mtime_ns, info.st_size)
+    except OSError:
+        return "missing"
 
 
 def _weasyprint_version() -> str:

@@ -7,6 +7,7 @@ the root, with built-in defaults.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,8 +135,9 @@ class Workspace:
     def output_dir(self) -> Path:
         return self.root / self.config.output_dir
 
-    @property
+    @functools.cached_property
     def formats(self) -> dict[str, OutputFormat]:
+        """Built-in formats with the configuration's changes (computed once)."""
         return resolve_formats(self.config.formats)
 
     @property

@@ -16,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
 from .config import Workspace, check_lang
 from .content import (
+    Profile,
     check_image_field,
     full_date,
     inspect_profile,
@@ -86,17 +87,25 @@ class Edition:
         return self.meta.formats if self.meta.formats is not None else list(self.workspace.formats)
 
 
-def profile_index(workspace: Workspace) -> dict[str, Path]:
+Inspected = list[tuple[Path, Profile | None, list[Diagnostic]]]
+
+
+def inspect_profiles(workspace: Workspace) -> Inspected:
+    """Every profile of the workspace, loaded once: (path, profile or None, problems)."""
+    return [(path, *inspect_profile(path, workspace)) for path in workspace.profile_paths()]
+
+
+def profile_index(workspace: Workspace, inspected: Inspected | None = None) -> dict[str, Path]:
     """Slug -> profile file, for every profile in the workspace.
 
     A profile whose front matter is broken is still indexed under its file name,
     so an edition that lists it is told the profile is broken, not that it is missing.
     """
-    index: dict[str, Path] = {}
-    for path in workspace.profile_paths():
-        profile, _ = inspect_profile(path, workspace)
-        index[profile.slug if profile else slug_from_path(path)] = path
-    return index
+    if inspected is None:
+        inspected = inspect_profiles(workspace)
+    return {
+        (profile.slug if profile else slug_from_path(path)): path for path, profile, _ in inspected
+    }
 
 
 def inspect_edition(

@@ -7,6 +7,7 @@ refused, with a message that says why.
 
 from __future__ import annotations
 
+import functools
 import stat
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,7 +64,24 @@ def image_problem(path: Path, max_pixels: int = 60_000_000) -> str | None:
 
     The file is decoded completely: a truncated or corrupt image is refused here,
     even though WeasyPrint, once imported, tells Pillow to accept truncated images.
+    The answer is kept while the file is unchanged: the same image is checked when
+    its profile loads and again when the renderer fetches it.
     """
+    try:
+        info = path.stat()
+    except OSError:
+        info = None
+    if info is None:
+        return _image_problem(path, max_pixels)
+    return _cached_image_problem(path, max_pixels, info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_image_problem(path: Path, max_pixels: int, modified: int, size: int) -> str | None:
+    return _image_problem(path, max_pixels)
+
+
+def _image_problem(path: Path, max_pixels: int) -> str | None:
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES:
         return f"'{path.name}' is not a supported image type (use {', '.join(IMAGE_SUFFIXES)})"
