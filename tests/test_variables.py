@@ -50,10 +50,16 @@ def test_edition_variables_apply_to_the_document_and_profile_ones_to_their_artic
     ws = Workspace.load(workspace.root)
     edition = load_edition(folder / "e.yaml", ws)
     profiles = [load_profile(p, ws) for p in edition.profile_paths]
-    document = render_edition_html(edition, profiles, ws.formats["screen"])
-    assert "--accent: #222222;" in document.extra_css and "--columns: 3;" in document.extra_css
-    assert 'id="profile-a" lang="en" dir="ltr" style="--accent: #333333;"' in document.html
-    assert 'id="profile-b" lang="en" dir="ltr">' in document.html
+    screen = ws.formats["screen"]
+    pages = {"a": 3, "b": 5}
+    front = render_edition_html(edition, profiles, screen, pages=pages)
+    assert "--accent: #222222;" in front.extra_css and "--columns: 3;" in front.extra_css
+    a = render_edition_html(edition, profiles, screen, part="a", pages=pages)
+    assert 'id="profile-a" lang="en" dir="ltr" style="--accent: #333333;"' in a.html
+    assert "--accent: #222222;" in a.extra_css  # the page-wide value stays the edition's
+    assert "counter-increment: page 3" in a.extra_css  # its first page is page 3
+    b = render_edition_html(edition, profiles, screen, part="b", pages=pages)
+    assert 'id="profile-b" lang="en" dir="ltr">' in b.html
 
 
 def test_print_uses_cmyk_defaults_and_converts_overrides(workspace):

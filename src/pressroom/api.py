@@ -13,11 +13,11 @@ from .formats import OutputFormat
 from .layouts import (
     DEFAULT_FORMAT,
     find_layout,
-    render_edition_html,
     render_profile_html,
     variable_diagnostics,
 )
 from .output import write_atomic
+from .pieces import EditionPlan, render_piece
 from .render import RenderResult, render_document
 
 
@@ -42,7 +42,7 @@ def render(profile: Profile, layout: str | None = None, format: str | None = Non
     notes = _variable_check(variable_diagnostics(chosen, profile.workspace, None, [profile]))
     document = render_profile_html(profile, chosen, fmt)
     limits = profile.workspace.config.limits
-    result = render_document(document, resource_roots(profile.workspace), limits=limits)
+    result = render_document(document, resource_roots(profile.workspace), limits)
     result.warnings[:0] = notes
     return result
 
@@ -81,6 +81,9 @@ def render_to_file(
 def render_edition(edition: Edition, format: str, layout: str | None = None) -> RenderResult:
     """Render a whole edition in one format; ``offprints`` holds each profile's own PDF.
 
+    The edition is laid out piece by piece (front, then each profile) and assembled
+    (see :mod:`pressroom.pieces`); ``pressroom build`` does the same on every core.
+
     Raises :class:`ContentError` naming any profile of the edition that has errors.
     """
     workspace = edition.workspace
@@ -104,10 +107,19 @@ def render_edition(edition: Edition, format: str, layout: str | None = None) -> 
     chosen = find_layout(layout or workspace.config.layout, workspace)
     fmt = output_format(workspace, format)
     notes = _variable_check(variable_diagnostics(chosen, workspace, edition, profiles))
-    document = render_edition_html(edition, profiles, fmt, chosen)
-    limits = workspace.config.limits
-    result = render_document(document, resource_roots(workspace), True, limits)
-    result.warnings[:0] = notes
+    index = {profile.slug: profile.source for profile in profiles}
+    related = {profile.slug: list(profile.meta.related) for profile in profiles}
+    plan = EditionPlan(edition, fmt.name, layout, index, related, str, preflight=False)
+    while not plan.done:  # pieces are laid out again only if their page numbers moved
+        for spec in plan.wanted():
+            plan.receive(spec, render_piece(workspace, spec))
+    pdf, offprints, pages = plan.assemble()
+    warnings, _ = plan.messages()
+    warnings = [w for w in warnings if w not in notes]
+    result = RenderResult(pdf, pages, notes + warnings)
+    result.offprints = {
+        slug: RenderResult(data, count) for slug, (data, count) in offprints.items()
+    }
     return result
 
 

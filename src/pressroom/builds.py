@@ -28,11 +28,15 @@ from .config import CONFIG_FILE, Limits, Workspace, builtin_root
 from .content import Profile, inspect_profile, slug_from_path
 from .diagnostics import ContentError, Diagnostic, PressroomError, display_path
 from .editions import Edition, inspect_edition, inspect_profiles, profile_index
-from .layouts import find_layout
+from .layouts import FRONT, find_layout
 from .output import write_atomic
+from .pieces import EditionPlan, PieceResult, PieceSpec, render_piece
 
 MANIFEST = ".pressroom-manifest.json"
 REPORT = "report.json"
+CACHE = ".pressroom-cache"  # pieces of editions, by cache key
+PIECE = ".piece.pdf-part"  # PDFs, but not outputs: globbing the build folder for *.pdf skips them
+PAGE_HINTS = "page-hints"  # manifest key: page counts of pieces seen before
 
 
 @dataclass
@@ -70,6 +74,8 @@ class Outcome:
     outputs: list[Output] = field(default_factory=list)
     seconds: float = 0.0
     messages: list[str] = field(default_factory=list)
+    peak_mb: float = 0.0  # the peak memory of the process that rendered it
+    payload: dict = field(default_factory=dict)  # slug -> (PDF, pages), until written
 
     @property
     def ok(self) -> bool:
@@ -91,6 +97,7 @@ class Plan:
     diagnostics: list[Diagnostic]
     index: dict[str, Path] = field(default_factory=dict)  # profile slug -> file
     profiles: dict[Path, Profile | None] = field(default_factory=dict)  # as loaded when planned
+    editions: dict[Path, Edition] = field(default_factory=dict)  # by file, as checked
 
 
 class UnknownTarget(PressroomError):
@@ -139,9 +146,12 @@ def plan_build(
                 continue
             target = workspace.profile_output(slug, name)
             jobs.append(Job("profile", slug, index[slug], name, {slug: target}, layout))
+    checked = {}
     for slug, path in sorted(wanted_editions.items()):
         edition, found = inspect_edition(path, workspace, index)
         diagnostics += found
+        if edition is not None:
+            checked[path] = edition
         names = edition.format_names if edition else _listed(path, "formats") or []
         names = [f for f in names if not only or f in only] or sorted(only)
         if edition is None:
@@ -161,7 +171,7 @@ def plan_build(
                 outputs[profile_slug] = workspace.edition_output(slug, profile_slug, name)
             jobs.append(Job("edition", slug, path, name, outputs, layout))
     loaded = {path: profile for path, profile, _ in inspected}
-    return Plan(jobs, refused, diagnostics, index, loaded)
+    return Plan(jobs, refused, diagnostics, index, loaded, checked)
 
 
 def _listed(path: Path, key: str = "profiles") -> list[str]:
@@ -206,16 +216,25 @@ def run_build(
     force: bool = False,
     on_outcome: Callable[[Outcome], None] | None = None,
     strict: bool = False,
+    scheduler: str | None = None,
 ) -> list[Outcome]:
     """Run the plan's jobs (in ``jobs`` worker processes) and return every outcome.
 
     Each output is preflighted before it is written: preflight errors (and, with
     ``strict``, warnings) fail the job and leave the previous output in place.
+    An edition is rendered as pieces (see :mod:`pressroom.pieces`): each piece is a
+    task of its own, cached under ``output_dir/.pressroom-cache`` by everything it
+    depends on, so an edit re-renders only the pieces it touches. ``scheduler``, the
+    address of a Dask scheduler, runs the renders on that cluster instead.
     """
     for job in plan.jobs:
         job.strict = strict
     manifest_path = workspace.output_dir / MANIFEST
-    manifest = {} if force else _read_manifest(manifest_path)
+    manifest = _read_manifest(manifest_path)
+    hints: dict[str, int] = manifest.get(PAGE_HINTS, {})  # kept by --force: only guesses
+    if force:
+        manifest = {PAGE_HINTS: hints}
+    cache = PieceCache(workspace.output_dir / CACHE, enabled=not force)
     outcomes: list[Outcome] = []
     todo: list[tuple[Job, str]] = []
     for job in plan.jobs:
@@ -233,26 +252,35 @@ def run_build(
         else:
             todo.append((job, stamp))
 
-    def finish(job: Job, stamp: str, outcome: Outcome) -> None:
+    def finish(job: Job, stamp: str, outcome: Outcome, pieces: list[str] = ()) -> None:
         outcomes.append(outcome)
         if outcome.ok:
             manifest[job.key] = {
                 "fingerprint": stamp,
                 "outputs": [asdict(o) for o in outcome.outputs],
+                "pieces": sorted(pieces),
             }
         else:
             manifest.pop(job.key, None)
         if on_outcome:
             on_outcome(outcome)
 
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-    for job, stamp, outcome in _run_isolated(
-        str(workspace.root), todo, workers, workspace.config.limits
-    ):
-        finish(job, stamp, outcome)
+    if todo:
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) * 8))
+        limits = workspace.config.limits
+        if scheduler:
+            from .distributed import DaskPool
+
+            pool: TaskPool = DaskPool(scheduler, str(workspace.root), limits)
+        else:
+            pool = LocalPool(str(workspace.root), workers, limits)
+        with pool:
+            _run_tasks(workspace, plan, todo, pool, cache, hints, finish)
+        manifest[PAGE_HINTS] = hints
     outcomes += plan.refused
     if outcomes:
         write_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode())
+        cache.prune({key for entry in manifest.values() for key in entry.get("pieces", [])})
     order = {job.key: i for i, job in enumerate(plan.jobs)}
     outcomes.sort(key=lambda o: order.get(f"{o.kind}:{o.item}:{o.format}", len(order)))
     return outcomes
@@ -266,127 +294,389 @@ def build_workspace(
     force: bool = False,
     layout: str | None = None,
     strict: bool = False,
+    scheduler: str | None = None,
 ) -> list[Outcome]:
     """Plan, run and report a build: what ``pressroom build`` does, as one call."""
     plan = plan_build(workspace, targets, formats, layout)
-    outcomes = run_build(workspace, plan, jobs, force, strict=strict)
+    outcomes = run_build(workspace, plan, jobs, force, strict=strict, scheduler=scheduler)
     write_report(workspace, outcomes)
     return outcomes
 
 
-def _run_isolated(root: str, todo: list[tuple[Job, str]], workers: int, limits: Limits):
-    """Run each job in its own process, at most ``workers`` at once, under the limits.
+@dataclass
+class Task:
+    """What a worker runs: a profile job, or one piece of an edition job."""
 
-    A job that runs past ``limits.render_seconds`` is killed; each process may use at
-    most ``limits.render_memory_mb``. Either way that job fails alone, with a message,
-    and the others go on. Processes fork from a server that has already imported
-    WeasyPrint, so a job starts in milliseconds, not a second.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pressroom.api", "weasyprint"])
-    pending = list(todo)
-    running: dict[int, tuple] = {}
+    job: Job
+    spec: PieceSpec | None = None
+    key: str = ""  # a piece's cache key
+
+
+@dataclass
+class Failure:
+    """A task that did not produce its result, and why."""
+
+    messages: list[str]
+    peak_mb: float = 0.0
+
+
+class TaskPool:
+    """Runs tasks somewhere and hands back their results, in the order they finish."""
+
+    def __enter__(self) -> TaskPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def submit(self, task: Task) -> None:
+        raise NotImplementedError
+
+    def completed(self) -> Iterable[tuple[Task, object]]:
+        """Wait for at least one task to finish; yield (task, result) for each that did."""
+        raise NotImplementedError
+
+    @property
+    def busy(self) -> bool:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish) -> None:
+    """Feed the pool: profile jobs as they are, editions piece by piece, round by round."""
+    editions: dict[str, EditionRun] = {}
+    for job, stamp in todo:
+        if job.kind == "profile":
+            pool.submit(Task(job))
+            continue
+        run = EditionRun(job, stamp, _edition_plan(workspace, plan, job, hints))
+        editions[job.key] = run
+        _advance(run, pool, cache, hints, finish)
+    stamps = {job.key: stamp for job, stamp in todo}
+    while pool.busy:
+        for task, result in pool.completed():
+            if task.spec is None:
+                outcome = result if isinstance(result, Outcome) else _failed(task.job, "")
+                if isinstance(result, Failure):
+                    outcome.messages = result.messages
+                _write_outputs(outcome, task.job)
+                finish(task.job, stamps[task.job.key], outcome)
+                continue
+            run = editions[task.job.key]
+            run.pending -= 1
+            if run.failed is not None:
+                pass
+            elif isinstance(result, Failure):
+                part = task.spec.part
+                where = "front (cover and contents)" if part == FRONT else f"profile {part}"
+                run.failed = [f"{where}: {m}" for m in result.messages]
+            else:
+                cache.store(task.key, result)
+                run.plan.receive(task.spec, result)
+                run.keys.add(task.key)
+                run.peak_mb = max(run.peak_mb, result.peak_mb)
+            if run.pending == 0:
+                if run.failed is not None:
+                    outcome = _failed(run.job, "")
+                    outcome.messages = run.failed
+                    outcome.seconds = time.monotonic() - run.started
+                    finish(run.job, run.stamp, outcome)
+                else:
+                    _advance(run, pool, cache, hints, finish)
+
+
+@dataclass
+class EditionRun:
+    job: Job
+    stamp: str
+    plan: EditionPlan
+    pending: int = 0
+    failed: list[str] | None = None
+    keys: set[str] = field(default_factory=set)
+    peak_mb: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+
+def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
+    """Take the pieces the edition needs from the cache or send them to the pool;
+    once every piece agrees on the page numbers, assemble and write the edition."""
+    plan = run.plan
+    while True:
+        try:
+            specs = plan.wanted()
+        except ContentError as error:
+            outcome = _failed(run.job, "")
+            outcome.messages = [d.format() for d in error.diagnostics]
+            finish(run.job, run.stamp, outcome)
+            return
+        if not specs:
+            break
+        missing = []
+        for spec in specs:
+            key = plan.key(spec)
+            cached = cache.load(key)
+            if cached is None:
+                missing.append((spec, key))
+            else:
+                plan.receive(spec, cached)
+                run.keys.add(key)
+        if missing:
+            for spec, key in missing:
+                pool.submit(Task(run.job, spec, key))
+            run.pending = len(missing)
+            return
+    hints.update(plan.page_counts)
+    outcome = Outcome(run.job.item, "edition", run.job.format, "built", peak_mb=run.peak_mb)
     try:
-        while pending or running:
-            while pending and len(running) < workers:
-                job, stamp = pending.pop(0)
-                receiver, sender = context.Pipe(duplex=False)
-                process = context.Process(
-                    target=_child, args=(root, job, sender, limits.render_memory_mb), daemon=True
-                )
-                process.start()
-                sender.close()
-                running[process.sentinel] = (process, receiver, job, stamp, time.monotonic())
-            multiprocessing.connection.wait(list(running), timeout=0.25)
-            for sentinel, (process, receiver, job, stamp, started) in list(running.items()):
-                outcome = None
-                if receiver.poll() or not process.is_alive():
-                    try:
-                        outcome = receiver.recv()
-                    except (EOFError, OSError):  # it died before sending anything
-                        process.join(5)
-                        outcome = _failed(
-                            job,
+        pdf, offprints, pages = plan.assemble()
+        warnings, findings = plan.messages()
+        outcome.messages = [f"warning: {w}" for w in warnings] + findings
+        if _refused(outcome, findings, run.job.strict):
+            pass
+        else:
+            parts = {run.job.item: (pdf, pages), **offprints}
+            for slug, path in run.job.outputs.items():
+                data, count = parts[slug]
+                write_atomic(path, data)
+                outcome.outputs.append(Output(str(path), count, len(data)))
+    except OSError as error:
+        outcome.status = "failed"
+        outcome.messages = [f"cannot write the PDF: {error.strerror or error}"]
+    except Exception as error:  # a broken piece must fail this edition, not the build
+        outcome.status = "failed"
+        outcome.messages = [f"cannot assemble the edition: {type(error).__name__}: {error}"]
+    outcome.seconds = time.monotonic() - run.started
+    finish(run.job, run.stamp, outcome, run.keys)
+
+
+def _refused(outcome: Outcome, findings: list[str], strict: bool) -> bool:
+    """Preflight errors (or, with ``strict``, warnings) fail the job: nothing is written."""
+    refused = [m for m in findings if ": error: " in m or (strict and ": warning: " in m)]
+    if refused:
+        outcome.status = "failed"
+        outcome.messages.append(
+            "preflight failed: nothing written" + (" (--strict)" if strict else "")
+        )
+    return bool(refused)
+
+
+def _edition_plan(workspace: Workspace, plan: Plan, job: Job, hints) -> EditionPlan:
+    edition = plan.editions[job.source]
+    related = {
+        slug: list(profile.meta.related)
+        for slug, path in plan.index.items()
+        if (profile := plan.profiles.get(path)) is not None
+    }
+    keys = piece_keys(workspace, job, edition, plan.index, plan.profiles)
+    return EditionPlan(edition, job.format, job.layout, plan.index, related, keys, hints)
+
+
+class PieceCache:
+    """Rendered pieces of editions, by cache key, in the build folder."""
+
+    def __init__(self, folder: Path, enabled: bool = True) -> None:
+        self.folder = folder
+        self.enabled = enabled
+
+    def load(self, key: str) -> PieceResult | None:
+        if not self.enabled:
+            return None
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            result = PieceResult((self.folder / f"{key}{PIECE}").read_bytes(), data["pages"])
+            for name in ("offprint", "blank"):
+                if data.get(name) == "same":  # the offprint of a piece without links
+                    setattr(result, name, result.pdf)
+                elif data.get(name):
+                    setattr(result, name, (self.folder / f"{key}-{name}{PIECE}").read_bytes())
+        except (OSError, ValueError, KeyError):
+            return None
+        result.warnings = data.get("warnings", [])
+        result.findings = [tuple(f) for f in data.get("findings", [])]
+        result.notes = data.get("notes", [])
+        return result
+
+    def store(self, key: str, result: PieceResult) -> None:
+        write_atomic(self.folder / f"{key}{PIECE}", result.pdf)
+        stored = {}
+        for name in ("offprint", "blank"):
+            data = getattr(result, name)
+            stored[name] = "same" if data == result.pdf else "own" if data else ""
+            if stored[name] == "own":
+                write_atomic(self.folder / f"{key}-{name}{PIECE}", data)
+        info = {
+            "pages": result.pages,
+            **stored,
+            "warnings": result.warnings,
+            "findings": result.findings,
+            "notes": result.notes,
+        }
+        # The description goes last: a piece counts as cached only once it is complete.
+        write_atomic(self.folder / f"{key}.json", json.dumps(info).encode())
+
+    def prune(self, keep: set[str]) -> None:
+        """Remove pieces no output depends on any more."""
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            if path.name.split(".")[0].split("-")[0] not in keep:
+                path.unlink(missing_ok=True)
+
+
+class LocalPool(TaskPool):
+    """Each task in its own process, at most ``workers`` at once, under the limits.
+
+    A task that runs past ``limits.render_seconds`` is killed; each process may use at
+    most ``limits.render_memory_mb``. Either way that task fails alone, with a message,
+    and the others go on. Processes fork from a server that has already imported
+    WeasyPrint, so a task starts in milliseconds, not a second.
+    """
+
+    def __init__(self, root: str, workers: int, limits: Limits) -> None:
+        self.root = root
+        self.workers = workers
+        self.limits = limits
+        self.context = multiprocessing.get_context("forkserver")
+        self.context.set_forkserver_preload(["pressroom.api", "weasyprint"])
+        self.pending: list[Task] = []
+        self.running: dict[int, tuple] = {}
+
+    def submit(self, task: Task) -> None:
+        self.pending.append(task)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.pending or self.running)
+
+    def _start(self) -> None:
+        while self.pending and len(self.running) < self.workers:
+            task = self.pending.pop(0)
+            receiver, sender = self.context.Pipe(duplex=False)
+            process = self.context.Process(
+                target=_child,
+                args=(self.root, task, sender, self.limits.render_memory_mb),
+                daemon=True,
+            )
+            process.start()
+            sender.close()
+            self.running[process.sentinel] = (process, receiver, task, time.monotonic())
+
+    def completed(self) -> Iterable[tuple[Task, object]]:
+        self._start()
+        limits = self.limits
+        multiprocessing.connection.wait(list(self.running), timeout=0.25)
+        for sentinel, (process, receiver, task, started) in list(self.running.items()):
+            result = None
+            if receiver.poll() or not process.is_alive():
+                try:
+                    result = receiver.recv()
+                except (EOFError, OSError):  # it died before sending anything
+                    process.join(5)
+                    result = Failure(
+                        [
                             "the render process ended without a result (exit code "
                             f"{process.exitcode}); it may have run out of memory "
-                            f"(limits.render_memory_mb = {limits.render_memory_mb})",
-                        )
-                    process.join(5)
-                elif time.monotonic() - started > limits.render_seconds:
-                    process.kill()
-                    process.join(5)
-                    outcome = _failed(
-                        job,
-                        f"stopped after {limits.render_seconds:g} s, the time limit for one "
-                        "render (limits.render_seconds)",
+                            f"(limits.render_memory_mb = {limits.render_memory_mb})"
+                        ]
                     )
-                if outcome is not None:
-                    receiver.close()
-                    del running[sentinel]
-                    if not outcome.seconds:
-                        outcome.seconds = time.monotonic() - started
-                    yield job, stamp, outcome
-    finally:
-        for process, *_ in running.values():  # Ctrl-C, or an error here: stop the renders
+                process.join(5)
+            elif time.monotonic() - started > limits.render_seconds:
+                process.kill()
+                process.join(5)
+                result = Failure(
+                    [
+                        f"stopped after {limits.render_seconds:g} s, the time limit for one "
+                        "render (limits.render_seconds)"
+                    ]
+                )
+            if result is not None:
+                receiver.close()
+                del self.running[sentinel]
+                if isinstance(result, Outcome) and not result.seconds:
+                    result.seconds = time.monotonic() - started
+                yield task, result
+        self._start()
+
+    def close(self) -> None:
+        for process, *_ in self.running.values():  # Ctrl-C, or an error here: stop the renders
             process.kill()
+        self.running.clear()
 
 
-def _child(root: str, job: Job, sender, memory_mb: int) -> None:
-    """A render process: cap its memory, run the job, send back the outcome."""
+def _child(root: str, task: Task, sender, memory_mb: int) -> None:
+    """A render process: cap its memory, run the task, send back the result."""
     try:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ValueError, OSError):  # a smaller hard limit is already set: keep it
         pass
     try:
-        outcome = execute(root, job)
+        result = run_task(root, task)
     except MemoryError:
-        outcome = _failed(job, f"ran out of memory (limits.render_memory_mb = {memory_mb})")
-    sender.send(outcome)
+        result = Failure([f"ran out of memory (limits.render_memory_mb = {memory_mb})"])
+    sender.send(result)
     sender.close()
 
 
+def run_task(root: str, task: Task) -> Outcome | PieceResult | Failure:
+    """Run one task where it is (a local worker process, or a Dask worker)."""
+    if task.spec is None:
+        result = execute(root, task.job)
+    else:
+        try:
+            result = render_piece(Workspace.load(Path(root)), task.spec)
+        except ContentError as error:
+            result = Failure([d.format(Path(root)) for d in error.diagnostics if d.is_error])
+        except PressroomError as error:
+            result = Failure([str(error)])
+    result.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
 def _failed(job: Job, message: str) -> Outcome:
-    return Outcome(job.item, job.kind, job.format, "failed", messages=[message])
+    return Outcome(job.item, job.kind, job.format, "failed", messages=[message] if message else [])
 
 
 def execute(root: str, job: Job) -> Outcome:
-    """Render one job and write its outputs (runs in a worker process)."""
+    """Render one profile job and preflight it; its PDF travels back in ``outcome.payload``
+    (written by the parent, so a remote worker needs no access to the build folder)."""
     started = time.perf_counter()
     outcome = Outcome(job.item, job.kind, job.format, "built")
     try:
         workspace = Workspace.load(Path(root))
-        if job.kind == "profile":
-            profile = api.load_profile(job.source, workspace)
-            result = api.render(profile, job.layout, job.format)
-            parts, sources = {job.item: result}, [job.source]
-        else:
-            edition = _load_edition(job.source, workspace)
-            result = api.render_edition(edition, job.format, job.layout)
-            parts, sources = {job.item: result, **result.offprints}, edition.profile_paths
-        findings = _preflight(job, workspace, result, sources)
+        profile = api.load_profile(job.source, workspace)
+        result = api.render(profile, job.layout, job.format)
+        findings = _preflight(job, workspace, result, [job.source])
         outcome.messages = [f"warning: {w}" for w in result.warnings] + findings
-        refused = [m for m in findings if ": error: " in m or (job.strict and ": warning: " in m)]
-        if refused:
-            outcome.status = "failed"
-            outcome.messages.append(
-                "preflight failed: nothing written" + (" (--strict)" if job.strict else "")
-            )
-            return outcome
-        for slug, path in job.outputs.items():
-            write_atomic(path, parts[slug].pdf)
-            outcome.outputs.append(Output(str(path), parts[slug].pages, len(parts[slug].pdf)))
+        if not _refused(outcome, findings, job.strict):
+            outcome.payload = {job.item: (result.pdf, result.pages)}
     except ContentError as error:
         outcome.status = "failed"
         outcome.messages = [d.format(Path(root)) for d in error.diagnostics if d.is_error]
     except PressroomError as error:
         outcome.status = "failed"
         outcome.messages = [str(error)]
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _write_outputs(outcome: Outcome, job: Job) -> None:
+    """Write what a profile job rendered (atomically), or fail it saying why."""
+    payload, outcome.payload = outcome.payload, {}
+    if not outcome.ok or not payload:
+        if outcome.ok:
+            outcome.status = "failed"
+        return
+    try:
+        for slug, path in job.outputs.items():
+            data, pages = payload[slug]
+            write_atomic(path, data)
+            outcome.outputs.append(Output(str(path), pages, len(data)))
     except OSError as error:
         outcome.status = "failed"
         outcome.messages = [f"cannot write the PDF: {error.strerror or error}"]
-    outcome.seconds = time.perf_counter() - started
-    return outcome
 
 
 def _preflight(job: Job, workspace: Workspace, result, sources: list[Path]) -> list[str]:
@@ -403,13 +693,6 @@ def _preflight(job: Job, workspace: Workspace, result, sources: list[Path]) -> l
                 "preflight: " + d.format(workspace.root) for d in content_findings(profile)
             ]
     return messages
-
-
-def _load_edition(path: Path, workspace: Workspace) -> Edition:
-    edition, diagnostics = inspect_edition(path, workspace)
-    if edition is None:
-        raise ContentError(diagnostics)
-    return edition
 
 
 def fingerprint(
@@ -468,15 +751,75 @@ def fingerprint(
     return digest.hexdigest()
 
 
+def piece_keys(
+    workspace: Workspace,
+    job: Job,
+    edition: Edition,
+    index: dict[str, Path],
+    loaded: dict[Path, Profile | None],
+) -> Callable[[str], str]:
+    """For each piece of an edition job, a hash of what it depends on, page numbers aside.
+
+    Every piece: the versions, ``pressroom.yaml``, ``SOURCE_DATE_EPOCH``, the format
+    and layout (every file of it and of the layouts it extends, and the built-in fonts)
+    and the edition's own fields (not its list of profiles). The front: the cover and
+    what the contents show of each profile (its whole file when sources are attached).
+    A profile: its file, its images, and the titles of the profiles it refers to.
+    """
+    common = hashlib.sha256()
+
+    def add(digest, text: str) -> None:
+        digest.update(text.encode("utf-8", "surrogateescape") + b"\0")
+
+    add(common, json.dumps([job.format, job.layout, str(edition.source)]))
+    add(common, edition.meta.model_dump_json(exclude={"profiles"}))
+    add(common, __version__ + _weasyprint_version() + os.environ.get("SOURCE_DATE_EPOCH", ""))
+    add(common, _file_digest(workspace.root / CONFIG_FILE))
+    folders = [builtin_root() / "assets" / "fonts"]
+    with contextlib.suppress(PressroomError, OSError):  # the render will report it
+        folders += find_layout(job.layout or workspace.config.layout, workspace).template_dirs
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            add(common, f"{path}:{_file_digest(path)}")
+    attach = workspace.formats[job.format].attach_sources
+    profiles = {slug: loaded.get(index[slug]) for slug in edition.meta.profiles}
+
+    def key(part: str) -> str:
+        digest = common.copy()
+        if part == FRONT:
+            add(digest, f"cover:{edition.cover_path}:{_file_digest(edition.cover_path)}")
+            for slug, profile in profiles.items():
+                meta = profile.meta if profile else None
+                shown = [slug, meta and (meta.title, meta.dek, meta.kicker, meta.lang, meta.tags)]
+                add(digest, json.dumps(shown, default=str))
+                if attach:
+                    add(digest, _file_digest(index[slug]))
+            return digest.hexdigest()
+        profile = profiles[part]
+        files = [index[part]]
+        if profile is not None:
+            files += [profile.illustration_path, *profile.image_paths]
+            for slug in profile.meta.related:
+                other = profiles.get(slug)
+                add(digest, json.dumps([slug, other.meta.title if other else None]))
+        for path in files:
+            add(digest, f"{path}:{_file_digest(path) if path else ''}")
+        return digest.hexdigest()
+
+    return key
+
+
 @functools.lru_cache(maxsize=4096)
 def _cached_digest(path: str, modified: int, size: int) -> str:
     with open(path, "rb") as stream:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
-def _file_digest(path: Path) -> str:
+def _file_digest(path: Path | None) -> str:
     """A file's hash, read once per process while the file is unchanged (fonts and layout
     files are part of every job's fingerprint)."""
+    if path is None:
+        return "none"
     try:
         info = path.stat()
         return _cached_digest(str(path), info.st_mtime_ns, info.st_size)
@@ -503,9 +846,10 @@ def write_report(workspace: Workspace, outcomes: list[Outcome]) -> Path:
     data = {
         "pressroom": __version__,
         "ok": all(o.ok for o in outcomes),
+        "peak_worker_mb": round(max((o.peak_mb for o in outcomes), default=0.0), 1),
         "items": [
             {
-                **asdict(o),
+                **{k: v for k, v in asdict(o).items() if k != "payload"},
                 "pages": o.pages,
                 "bytes": o.size,
                 "outputs": [

@@ -101,6 +101,11 @@ def render(file: Path, output: Path | None, layout: str | None) -> None:
 @click.option("--force", is_flag=True, help="Ignore what is cached and rebuild everything.")
 @click.option("--layout", "layout", metavar="NAME", help="Use this layout for everything.")
 @click.option("--strict", is_flag=True, help="Preflight warnings fail the item too.")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Render on a Dask cluster (tcp://host:8786) instead of local processes.",
+)
 def build(
     targets: tuple[str, ...],
     formats: tuple[str, ...],
@@ -108,6 +113,7 @@ def build(
     force: bool,
     layout: str | None,
     strict: bool,
+    scheduler: str | None,
 ) -> None:
     """Build every edition and profile of the workspace (or only TARGETS).
 
@@ -125,7 +131,10 @@ def build(
     if not plan.jobs and not plan.refused:
         click.echo("nothing to build", err=True)
         sys.exit(1)
-    outcomes = _run_with_progress(workspace, plan, jobs, force, strict)
+    try:
+        outcomes = _run_with_progress(workspace, plan, jobs, force, strict, scheduler)
+    except PressroomError as error:
+        raise click.ClickException(str(error)) from None
     _summary_table(workspace, outcomes)
     report = write_report(workspace, outcomes)
     failed = sum(not o.ok for o in outcomes)
@@ -138,7 +147,9 @@ def build(
     sys.exit(1 if failed else 0)
 
 
-def _run_with_progress(workspace: Workspace, plan, jobs: int | None, force: bool, strict=False):
+def _run_with_progress(
+    workspace: Workspace, plan, jobs: int | None, force: bool, strict=False, scheduler=None
+):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -156,7 +167,9 @@ def _run_with_progress(workspace: Workspace, plan, jobs: int | None, force: bool
                 )
             progress.advance(task)
 
-        return run_build(workspace, plan, jobs, force, on_outcome=advance, strict=strict)
+        return run_build(
+            workspace, plan, jobs, force, on_outcome=advance, strict=strict, scheduler=scheduler
+        )
 
 
 def _summary_table(workspace: Workspace, outcomes) -> None:

@@ -157,6 +157,7 @@ class Profile:
     illustration_path: Path | None = None
     warnings: list[Diagnostic] = field(default_factory=list)
     lines: LineMap = field(default_factory=LineMap)
+    image_paths: list[Path] = field(default_factory=list)  # images of the body, resolved
 
     def line_of(self, path: tuple[str | int, ...]) -> int:
         """The line in the source file of a front-matter field, such as ``("facts", 2)``."""
@@ -259,6 +260,7 @@ def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagno
     illustration_path = check_image_field(
         data, ("illustration", "src"), path, lines, roots, diagnostics, workspace.config.limits
     )
+    image_paths = []
     for image in image_references(body, body_line):
         if image.src.startswith("data:"):
             continue  # inline images are checked by the renderer's fetcher
@@ -270,10 +272,14 @@ def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagno
         problem = image_problem(resolved, limits.image_pixels)
         if problem:
             diagnostics.append(Diagnostic(path, image.line, "body", f"image {problem}"))
+        image_paths.append(resolved)
     diagnostics.sort(key=lambda d: d.line or 0)
     if meta is None:
         return None, diagnostics
-    profile = Profile(path, meta, body, body_line, workspace, illustration_path, lines=lines)
+    profile = Profile(
+        path, meta, body, body_line, workspace, illustration_path, lines=lines,
+        image_paths=image_paths,
+    )  # fmt: skip
     return profile, diagnostics
 
 

@@ -186,8 +186,6 @@ class HtmlDocument:
     output_format: OutputFormat = field(default_factory=OutputFormat)
     attachments: list[Path] = field(default_factory=list)
     extra_roots: list[Path] = field(default_factory=list)  # declared files outside the workspace
-    articles: list[tuple[str, str]] = field(default_factory=list)  # (slug, anchor) in order
-    article_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     root: Path | None = None  # the workspace, for naming files in messages
 
 
@@ -490,7 +488,6 @@ def _html_document(
     metadata: dict[str, Any],
     profiles: list[Profile],
     values: dict[str, Any],
-    article_metadata: dict[str, dict[str, Any]] | None = None,
 ) -> HtmlDocument:
     attach = output_format.attach_sources
     declared = layout.variables
@@ -513,10 +510,12 @@ def _html_document(
         output_format=output_format,
         attachments=[p.source for p in profiles] if attach else [],
         extra_roots=[icc] if icc else [],
-        articles=[(p.slug, f"profile-{p.slug}") for p in profiles],
-        article_metadata=article_metadata or {},
         root=profiles[0].workspace.root,
     )
+
+
+INTERNAL_LINK = "pressroom-anchor:"  # links between pieces of an edition, resolved on assembly
+FRONT = "front"  # the piece of an edition before its profiles: cover and contents
 
 
 def render_edition_html(
@@ -524,19 +523,50 @@ def render_edition_html(
     profiles: list[Profile],
     output_format: OutputFormat,
     layout: Layout | None = None,
+    part: str = FRONT,
+    pages: dict[str, int] | None = None,
 ) -> HtmlDocument:
-    """One HTML document for a whole edition: cover, contents, then every profile."""
+    """One piece of an edition as HTML: the front (cover and contents), or one profile.
+
+    An edition is laid out piece by piece and assembled into one PDF (so a change to
+    one profile re-renders only that piece). ``pages`` says on which page each profile
+    opens: the contents, "see also" references and folios print those numbers.
+    Links to another piece name ``INTERNAL_LINK`` + anchor; assembly resolves them.
+    """
     workspace = edition.workspace
     layout = layout or find_layout(workspace.config.layout, workspace)
     icc = _cmyk_profile(workspace, output_format)
+    pages = pages or {}
     in_edition = {p.slug: p for p in profiles}
     values = variable_values(layout, output_format, workspace, edition=edition)
     declared = layout.variables
-    views = []
-    for profile in profiles:
+
+    def entry(profile: Profile) -> dict[str, Any]:
         anchor = f"profile-{profile.slug}"
+        page = pages.get(profile.slug)
+        page_text = "" if page is None else str(page)
+        if values.get("digits") == "arabic-indic":  # attributes are not localised with the text
+            page_text = page_text.translate(_ARABIC_INDIC)
+        return {
+            "slug": profile.slug,
+            "title": profile.meta.title,
+            "dek": profile.meta.dek,
+            "kicker": profile.meta.kicker,
+            "lang": profile.lang,
+            "anchor": anchor,
+            "href": INTERNAL_LINK + anchor,
+            "page": page,
+            "page_text": page_text,
+        }
+
+    entries = [entry(profile) for profile in profiles]
+    articles = []
+    if part != FRONT:
+        if part not in in_edition:
+            raise LayoutError(f"edition '{edition.slug}' has no profile '{part}'")
+        profile = in_edition[part]
         see_also = [
-            {"title": in_edition[slug].meta.title, "anchor": f"profile-{slug}"}
+            entry(in_edition[slug])
             for slug in profile.meta.related
             if slug in in_edition and slug != profile.slug
         ]
@@ -544,7 +574,8 @@ def render_edition_html(
         own = variable_values(layout, output_format, workspace, edition, profile)
         changed = {k: v for k, v in own.items() if k in profile.meta.variables}
         style = inline_style(declared, changed)
-        views.append(profile_view(profile, output_format, anchor, see_also, own, style))
+        view = profile_view(profile, output_format, f"profile-{part}", see_also, own, style)
+        articles.append({**view, "page": pages.get(part)})
     meta = edition.meta
     issue = meta.issue or ""
     if isinstance(meta.issue, int):
@@ -569,7 +600,9 @@ def render_edition_html(
             "dir": text_direction(lang),
             "slug": edition.slug,
             "cover": cover,
-            "profiles": views,
+            "part": part,
+            "profiles": entries,
+            "articles": articles,
         },
         "vars": values,
         "document": {
@@ -584,20 +617,26 @@ def render_edition_html(
         **_common_context(workspace, output_format),
     }
     text = _run_template(layout, EDITION_TEMPLATE, context)
-    metadata = {
-        "title": title,
-        "author": workspace.config.publication,
-        "subject": context["document"]["description"],
-        "keywords": keywords,
-        "lang": lang,
-    }
     attach = output_format.attach_sources
-    per_profile = {
-        p.slug: {**_pdf_metadata(p), "attachments": [p.source] if attach else []} for p in profiles
-    }
-    return _html_document(
-        text, edition.source, layout, output_format, icc, metadata, profiles, values, per_profile
+    if part == FRONT:
+        metadata = {
+            "title": title,
+            "author": workspace.config.publication,
+            "subject": context["document"]["description"],
+            "keywords": keywords,
+            "lang": lang,
+        }
+        attached = profiles
+    else:
+        metadata, attached = _pdf_metadata(in_edition[part]), [in_edition[part]]
+    document = _html_document(
+        text, edition.source, layout, output_format, icc, metadata, profiles, values
     )
+    document.attachments = [p.source for p in attached] if attach else []
+    start = pages.get(part)
+    if start and start > 1:  # the piece's first page carries the edition's page number
+        document.extra_css += f"@page :first {{ counter-increment: page {start}; }}\n"
+    return document
 
 
 def _describe_template_error(error: jinja2.TemplateError, layout: Layout) -> str:

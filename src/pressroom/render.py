@@ -6,7 +6,6 @@ render nothing (``check``, ``--help``) should not pay for it.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import logging
 import mimetypes
@@ -79,14 +78,13 @@ class RenderResult:
     pdf: bytes
     pages: int
     warnings: list[str] = field(default_factory=list)
-    offprints: dict[str, RenderResult] = field(default_factory=dict)
     layout_problems: list[tuple[int, str]] = field(default_factory=list)  # (page, message)
+    offprints: dict[str, RenderResult] = field(default_factory=dict)  # an edition's profiles
+    blank: bytes = b""  # with render_document(blank_page=True): a blank page in the same style
 
 
 # Notes about the machine, not the document: the PDF is still right.
 _ENVIRONMENT_NOTES = ("Using fontTools instead of HarfBuzz-Subset",)
-# In an offprint, references to the rest of the edition have no target: expected.
-_OFFPRINT_NOTES = ("No anchor #",)
 
 
 class _Collect(logging.Handler):
@@ -120,13 +118,13 @@ def _weasyprint_warnings():
 def render_document(
     document: HtmlDocument,
     roots: Sequence[Path],
-    offprints: bool = False,
     limits: Limits | None = None,
+    blank_page: bool = False,
 ) -> RenderResult:
     """Lay out ``document`` and write it as PDF bytes in its format; raise :class:`RenderError`.
 
-    With ``offprints``, each article of the document is also written on its own,
-    from the same laid-out pages (so its folios and running heads match the edition).
+    With ``blank_page``, ``result.blank`` is also a page left blank by the same
+    stylesheets (``@page :blank``), to pad an edition so each profile opens on a recto.
     """
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
@@ -146,29 +144,21 @@ def render_document(
                 warnings[seen:] = [_locate(w, path, document.root) for w in warnings[seen:]]
             if document.extra_css:
                 stylesheets.append(weasyprint.CSS(string=document.extra_css, **shared))
+            options = {
+                "font_config": fonts,
+                "color_profiles": colors,
+                "stylesheets": stylesheets,
+                **_image_options(document.output_format),
+            }
             html = weasyprint.HTML(
                 string=document.html, base_url=document.base_url, url_fetcher=fetcher
             )
-            rendered = html.render(
-                font_config=fonts,
-                color_profiles=colors,
-                stylesheets=stylesheets,
-                **_image_options(document.output_format),
-            )
+            rendered = html.render(**options)
             _apply_metadata(rendered.metadata, document.metadata, document.attachments)
             pdf = _write(rendered, document)
-            parts = {}
-            if offprints:
-                found = len(warnings)
-                for slug, pages in _article_pages(rendered, document.articles).items():
-                    part = rendered.copy(pages)
-                    part.metadata = copy.copy(rendered.metadata)  # fields are replaced, not mutated
-                    extra = document.article_metadata.get(slug, {})
-                    _apply_metadata(part.metadata, extra, extra.get("attachments", []))
-                    parts[slug] = RenderResult(_write(part, document), len(pages))
-                warnings[found:] = [
-                    w for w in warnings[found:] if not w.startswith(_OFFPRINT_NOTES)
-                ]
+            blank = b""
+            if blank_page:
+                blank = _blank_page(document, fetcher, options)
         except FatalURLFetchingError as error:
             reason = fetcher.refusals[-1] if fetcher.refusals else str(error.__cause__ or error)
             raise RenderError(f"resource refused: {reason}") from None
@@ -180,9 +170,26 @@ def render_document(
             raise RenderError(
                 f"WeasyPrint failed while laying out the document: {type(error).__name__}: {error}"
             ) from error
-    for part in parts.values():
-        part.warnings = list(warnings)
-    return RenderResult(pdf, len(rendered.pages), list(warnings), parts, _layout_problems(rendered))
+    result = RenderResult(pdf, len(rendered.pages), list(warnings))
+    result.layout_problems = _layout_problems(rendered)
+    result.blank = blank
+    return result
+
+
+def _blank_page(document: HtmlDocument, fetcher, options: dict) -> bytes:
+    """A page the layout leaves blank: the one WeasyPrint inserts before a recto break."""
+    import weasyprint
+
+    start = document.html.find("<body")
+    head = document.html[:start] if start > 0 else "<html>"
+    html = head + '<body><div></div><div style="break-before: recto"></div></body></html>'
+    rendered = weasyprint.HTML(string=html, base_url=document.base_url, url_fetcher=fetcher).render(
+        **options
+    )
+    page = rendered.copy(rendered.pages[1:2])
+    page.metadata = rendered.metadata
+    _apply_metadata(page.metadata, document.metadata)
+    return _write(page, document)
 
 
 def _layout_problems(rendered) -> list[tuple[int, str]]:
@@ -219,29 +226,6 @@ def _locate(message: str, path: Path, root: Path | None) -> str:
     where = display_path(path, root) + (f":{match[1]}:{match[2]}" if match else "")
     text = message[: match.start()] + message[match.end() :] if match else message
     return f"{where}: {text}"
-
-
-def _article_pages(rendered, articles: list[tuple[str, str]]) -> dict[str, list]:
-    """The pages of each article: from the page holding its anchor to the next one's,
-    without the blank pages inserted so that the next article opens on the right."""
-    starts = []
-    for slug, anchor in articles:
-        index = next((i for i, page in enumerate(rendered.pages) if anchor in page.anchors), None)
-        if index is not None:
-            starts.append((slug, index))
-    result = {}
-    for number, (slug, first) in enumerate(starts):
-        last = starts[number + 1][1] if number + 1 < len(starts) else len(rendered.pages)
-        pages = rendered.pages[first:last]
-        while len(pages) > 1 and _is_blank(pages[-1]):
-            pages = pages[:-1]
-        result[slug] = pages
-    return result
-
-
-def _is_blank(page) -> bool:
-    page_type = getattr(getattr(page, "_page_box", None), "page_type", None)
-    return bool(getattr(page_type, "blank", False))
 
 
 def source_date() -> datetime.datetime | None:

@@ -1,0 +1,263 @@
+"""Editions piece by piece: the front and each profile laid out on their own, then assembled.
+
+As one WeasyPrint document, an edition lays out on one core and re-renders whole
+when any profile changes. As pieces (the front: cover and contents; then each
+profile), it lays out on every core, and a build re-renders only the pieces whose
+inputs changed. What one document computed by itself, pressroom computes here:
+where each profile opens (on a recto, after a blank page where needed), which the
+contents, "see also" references and folios print.
+
+Page numbers depend on page counts, which are only known once pieces are laid out:
+:class:`EditionPlan` starts from the best guess (the counts of an earlier build),
+and renders again the pieces whose numbers turned out wrong, until they agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Workspace
+from .content import Profile, inspect_profile
+from .diagnostics import ContentError, Diagnostic
+from .editions import Edition, inspect_edition
+from .layouts import FRONT, find_layout, render_edition_html, variable_diagnostics
+
+DEFAULT_PAGES = {FRONT: 2}  # a guess before anything is known: cover and contents
+DEFAULT_PROFILE_PAGES = 4
+MAX_ROUNDS = 4  # page counts do not depend on page numbers, so two rounds are the norm
+
+
+@dataclass(frozen=True)
+class PieceSpec:
+    """One piece to lay out; small and picklable (it is sent to worker processes)."""
+
+    edition: str  # the edition file
+    format: str
+    layout: str | None
+    part: str  # FRONT, or a profile's slug
+    pages: tuple[tuple[str, int], ...]  # the page numbers the piece prints, by slug
+    index: tuple[tuple[str, str], ...]  # slug -> profile file, for the edition's profiles
+    preflight: bool = True
+
+
+@dataclass
+class PieceResult:
+    pdf: bytes
+    pages: int
+    offprint: bytes = b""  # a profile on its own, links to the rest of the edition inert
+    blank: bytes = b""  # with the front: a page left blank, in the edition's style
+    warnings: list[str] = field(default_factory=list)
+    findings: list[tuple[int | None, str, str]] = field(default_factory=list)  # page in piece
+    notes: list[str] = field(default_factory=list)  # content preflight, formatted
+    peak_mb: float = 0.0  # peak memory of the process that rendered it
+
+
+def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
+    """Lay out and write one piece (runs in a worker); raise a PressroomError on failure."""
+    from .assembly import offprint
+    from .content import resource_roots
+    from .render import render_document
+
+    index = {slug: Path(path) for slug, path in spec.index}
+    edition, diagnostics = inspect_edition(Path(spec.edition), workspace, index)
+    if edition is None:
+        raise ContentError(diagnostics)
+    wanted = list(edition.meta.profiles) if spec.part == FRONT else _needed(spec, edition)
+    profiles = _load([index[slug] for slug in wanted], workspace)
+    layout = find_layout(spec.layout or workspace.config.layout, workspace)
+    fmt = workspace.formats[spec.format]
+    pages = dict(spec.pages)
+    document = render_edition_html(edition, profiles, fmt, layout, spec.part, pages)
+    result = render_document(
+        document, resource_roots(workspace), workspace.config.limits, spec.part == FRONT
+    )
+    piece = PieceResult(result.pdf, result.pages, blank=result.blank)
+    notes = variable_diagnostics(layout, workspace, edition, profiles if spec.part != FRONT else [])
+    piece.warnings = [d.format() for d in notes] + result.warnings
+    if spec.part != FRONT:
+        piece.offprint = offprint(result.pdf)
+    if spec.preflight:
+        from .preflight import content_findings, pdf_findings
+
+        piece.findings = [(page, message, "error") for page, message in result.layout_problems]
+        piece.findings += [(f.page, f.message, f.severity) for f in pdf_findings(result.pdf, fmt)]
+        if spec.part != FRONT:
+            piece.notes = [
+                "preflight: " + d.format(workspace.root) for d in content_findings(profiles[0])
+            ]
+    return piece
+
+
+def _needed(spec: PieceSpec, edition: Edition) -> list[str]:
+    """A profile piece needs its profile and the ones it refers to (their titles)."""
+    pages = dict(spec.pages)
+    return [spec.part, *(s for s in edition.meta.profiles if s in pages and s != spec.part)]
+
+
+def _load(paths: Iterable[Path], workspace: Workspace) -> list[Profile]:
+    profiles, problems = [], []
+    for path in paths:
+        profile, found = inspect_profile(path, workspace)
+        if profile is None:
+            problems += [d for d in found if d.is_error]
+        else:
+            profiles.append(profile)
+    if problems:
+        raise ContentError(problems)
+    return profiles
+
+
+def page_numbers(
+    order: list[str], counts: dict[str, int]
+) -> tuple[dict[str, int], dict[str, bool]]:
+    """Where each profile opens, and which ones need a blank page before them.
+
+    The front starts on page 1; each profile opens on a recto (an odd page: the first
+    page is a recto in both directions), after a blank page when the one before ends
+    on a recto.
+    """
+    starts, pad = {}, {}
+    page = counts[FRONT] + 1
+    for slug in order:
+        pad[slug] = page % 2 == 0
+        page += pad[slug]
+        starts[slug] = page
+        page += counts[slug]
+    return starts, pad
+
+
+def printed_numbers(part: str, starts: dict[str, int], related: dict[str, list[str]]):
+    """The page numbers a piece prints: all of them on the front (contents), a profile's
+    own and those of the profiles it refers to."""
+    if part == FRONT:
+        return tuple(sorted(starts.items()))
+    wanted = {part, *related.get(part, [])}
+    return tuple(sorted((slug, page) for slug, page in starts.items() if slug in wanted))
+
+
+class EditionPlan:
+    """The pieces of one edition in one format, rendered until their page numbers agree.
+
+    ``content_key(part)`` is a hash of everything a piece depends on except page
+    numbers; ``hints`` maps such keys to page counts seen before (a guess, checked).
+    The caller asks :meth:`wanted` for specs to render (or take from its cache), gives
+    each result to :meth:`receive`, and calls :meth:`assemble` once :attr:`done`.
+    """
+
+    def __init__(
+        self,
+        edition: Edition,
+        format_name: str,
+        layout: str | None,
+        index: dict[str, Path],
+        related: dict[str, list[str]],
+        content_key: Callable[[str], str],
+        hints: dict[str, int] | None = None,
+        preflight: bool = True,
+    ) -> None:
+        self.edition = edition
+        self.format = format_name
+        self.layout = layout
+        self.order = list(edition.meta.profiles)
+        self.parts = [FRONT, *self.order]
+        self.index = tuple(sorted((s, str(index[s])) for s in self.order))
+        self.related = {
+            slug: [r for r in related.get(slug, []) if r in self.order and r != slug]
+            for slug in self.order
+        }
+        self.content_keys = {part: content_key(part) for part in self.parts}
+        hints = hints or {}
+        self.counts = {
+            part: hints.get(self.content_keys[part], DEFAULT_PAGES.get(part, DEFAULT_PROFILE_PAGES))
+            for part in self.parts
+        }
+        self.known: set[str] = set()  # parts whose page count is measured, not guessed
+        self.results: dict[str, tuple[PieceSpec, PieceResult]] = {}
+        self.preflight = preflight
+        self.rounds = 0
+
+    def spec(self, part: str) -> PieceSpec:
+        starts, _ = page_numbers(self.order, self.counts)
+        return PieceSpec(
+            str(self.edition.source),
+            self.format,
+            self.layout,
+            part,
+            printed_numbers(part, starts, self.related),
+            self.index,
+            self.preflight,
+        )
+
+    def key(self, spec: PieceSpec) -> str:
+        """The cache key of a piece: its content key and the numbers it prints."""
+        text = json.dumps([self.content_keys[spec.part], spec.pages, spec.preflight])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def wanted(self) -> list[PieceSpec]:
+        """The pieces still to render with the numbers as now known (empty when done)."""
+        specs = [self.spec(part) for part in self.parts]
+        missing = [s for s in specs if s.part not in self.results or self.results[s.part][0] != s]
+        if missing:
+            self.rounds += 1
+            if self.rounds > MAX_ROUNDS:
+                message = (
+                    "the page numbers of the edition do not settle: a piece changes its "
+                    "page count with its page numbers"
+                )
+                raise ContentError([Diagnostic(self.edition.source, None, None, message)])
+        return missing
+
+    def receive(self, spec: PieceSpec, result: PieceResult) -> None:
+        self.results[spec.part] = (spec, result)
+        self.counts[spec.part] = result.pages
+        self.known.add(spec.part)
+
+    @property
+    def done(self) -> bool:
+        return all(
+            part in self.results and self.results[part][0] == self.spec(part) for part in self.parts
+        )
+
+    @property
+    def page_counts(self) -> dict[str, int]:
+        """Measured page counts by content key: hints for the next build."""
+        return {self.content_keys[part]: self.counts[part] for part in self.known}
+
+    def assemble(self) -> tuple[bytes, dict[str, tuple[bytes, int]], int]:
+        """The edition's PDF, each profile's offprint (PDF, pages), and the page count."""
+        from .assembly import assemble
+
+        starts, pad = page_numbers(self.order, self.counts)
+        front = self.results[FRONT][1]
+        pieces = [self.results[slug][1] for slug in self.order]
+        pdf = assemble(
+            front.pdf, [p.pdf for p in pieces], front.blank, [pad[s] for s in self.order]
+        )
+        offprints = {
+            slug: (self.results[slug][1].offprint, self.counts[slug]) for slug in self.order
+        }
+        total = (
+            starts[self.order[-1]] + self.counts[self.order[-1]] - 1 if self.order else front.pages
+        )
+        return pdf, offprints, total
+
+    def messages(self) -> tuple[list[str], list[str]]:
+        """Warnings (each once) and preflight findings, with edition page numbers."""
+        from .preflight import Finding
+
+        starts, _ = page_numbers(self.order, self.counts)
+        warnings: dict[str, None] = {}
+        findings: list[str] = []
+        for part in self.parts:
+            result = self.results[part][1]
+            warnings.update(dict.fromkeys(result.warnings))
+            first = 1 if part == FRONT else starts[part]
+            for page, message, severity in result.findings:
+                number = None if page is None else page + first - 1
+                findings.append(Finding(number, message, severity).format())
+            findings += result.notes
+        return list(warnings), list(dict.fromkeys(findings))
