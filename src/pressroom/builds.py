@@ -75,6 +75,7 @@ class Outcome:
     seconds: float = 0.0
     messages: list[str] = field(default_factory=list)
     peak_mb: float = 0.0  # the peak memory of the process that rendered it
+    pieces: dict[str, int] = field(default_factory=dict)  # editions: pieces rendered, cached
     payload: dict = field(default_factory=dict)  # slug -> (PDF, pages), until written
 
     @property
@@ -310,6 +311,15 @@ class Task:
     job: Job
     spec: PieceSpec | None = None
     key: str = ""  # a piece's cache key
+    # Fills in spec and key when the task starts, with the page counts known by then
+    # (a guess made later is more often right: fewer pieces are laid out twice).
+    prepare: Callable[[], tuple[PieceSpec, str]] | None = field(default=None, repr=False)
+
+    def ready(self) -> Task:
+        if self.prepare is not None:
+            self.spec, self.key = self.prepare()
+            self.prepare = None
+        return self
 
 
 @dataclass
@@ -357,7 +367,10 @@ def _run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish
     stamps = {job.key: stamp for job, stamp in todo}
     while pool.busy:
         for task, result in pool.completed():
-            if task.spec is None:
+            if task.job.kind == "profile":
+                if isinstance(result, Outcome) and result.ok:
+                    for run in editions.values():  # a profile alone: a hint for its piece
+                        run.plan.suggest(task.job.item, result.pages)
                 outcome = result if isinstance(result, Outcome) else _failed(task.job, "")
                 if isinstance(result, Failure):
                     outcome.messages = result.messages
@@ -375,7 +388,9 @@ def _run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish
             else:
                 cache.store(task.key, result)
                 run.plan.receive(task.spec, result)
-                run.keys.add(task.key)
+                for other in editions.values():  # the same piece in another format
+                    if other.job.source == run.job.source:
+                        other.plan.suggest(task.spec.part, result.pages)
                 run.peak_mb = max(run.peak_mb, result.peak_mb)
             if run.pending == 0:
                 if run.failed is not None:
@@ -396,6 +411,8 @@ class EditionRun:
     failed: list[str] | None = None
     keys: set[str] = field(default_factory=set)
     peak_mb: float = 0.0
+    rendered: int = 0
+    cached: int = 0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -421,14 +438,17 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
                 missing.append((spec, key))
             else:
                 plan.receive(spec, cached)
-                run.keys.add(key)
+                run.cached += 1
         if missing:
-            for spec, key in missing:
-                pool.submit(Task(run.job, spec, key))
+            for spec, _ in missing:
+                pool.submit(Task(run.job, prepare=functools.partial(_prepare, plan, spec.part)))
             run.pending = len(missing)
+            run.rendered += len(missing)
             return
     hints.update(plan.page_counts)
+    run.keys = {plan.key(spec) for spec, _ in plan.results.values()}  # what the edition uses
     outcome = Outcome(run.job.item, "edition", run.job.format, "built", peak_mb=run.peak_mb)
+    outcome.pieces = {"rendered": run.rendered, "cached": run.cached}
     try:
         pdf, offprints, pages = plan.assemble()
         warnings, findings = plan.messages()
@@ -449,6 +469,11 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
         outcome.messages = [f"cannot assemble the edition: {type(error).__name__}: {error}"]
     outcome.seconds = time.monotonic() - run.started
     finish(run.job, run.stamp, outcome, run.keys)
+
+
+def _prepare(plan: EditionPlan, part: str) -> tuple[PieceSpec, str]:
+    spec = plan.spec(part)
+    return spec, plan.key(spec)
 
 
 def _refused(outcome: Outcome, findings: list[str], strict: bool) -> bool:
@@ -552,7 +577,7 @@ class LocalPool(TaskPool):
 
     def _start(self) -> None:
         while self.pending and len(self.running) < self.workers:
-            task = self.pending.pop(0)
+            task = self.pending.pop(0).ready()
             receiver, sender = self.context.Pipe(duplex=False)
             process = self.context.Process(
                 target=_child,

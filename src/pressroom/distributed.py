@@ -39,6 +39,7 @@ class DaskPool(TaskPool):
         self.futures: dict = {}  # future -> (task, started)
 
     def submit(self, task: Task) -> None:
+        task.ready()
         future = self.client.submit(run_task, self.root, task, pure=False)
         self.futures[future] = (task, time.monotonic())
 
@@ -47,9 +48,9 @@ class DaskPool(TaskPool):
         return bool(self.futures)
 
     def completed(self) -> Iterable[tuple[Task, object]]:
-        from distributed import wait
-
-        wait(list(self.futures), timeout=0.25, return_when="FIRST_COMPLETED")
+        deadline = time.monotonic() + 0.25
+        while time.monotonic() < deadline and not any(f.done() for f in self.futures):
+            time.sleep(0.02)
         for future, (task, started) in list(self.futures.items()):
             result = None
             if future.done():

@@ -211,6 +211,11 @@ class EditionPlan:
                 raise ContentError([Diagnostic(self.edition.source, None, None, message)])
         return missing
 
+    def suggest(self, part: str, pages: int) -> None:
+        """A better guess of a part's page count (the same profile laid out elsewhere)."""
+        if part in self.counts and part not in self.known:
+            self.counts[part] = pages
+
     def receive(self, spec: PieceSpec, result: PieceResult) -> None:
         self.results[spec.part] = (spec, result)
         self.counts[spec.part] = result.pages

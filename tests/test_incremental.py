@@ -1,0 +1,144 @@
+"""Incremental edition builds: pieces re-rendered only when needed, same bytes as --force."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pdfplumber
+import pytest
+
+from pressroom import build_workspace
+from pressroom.config import Workspace
+
+from .test_builds import EPOCH, copy_sample, edition_pdf, page_texts
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def fixed_date(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+def outputs(root) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in (root / "build").rglob("*.pdf")
+        if "2021-winter-ar" not in str(p)
+    }
+
+
+def build(root, force=False, jobs=2):
+    (outcome,) = build_workspace(
+        Workspace.load(root), ["2021-winter"], ["screen"], jobs=jobs, force=force
+    )
+    assert outcome.ok, outcome.messages
+    return outcome
+
+
+def folio(path, number: int) -> str:
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[number - 1]
+        foot = page.crop((0, page.height - 22 * 72 / 25.4, page.width, page.height))
+        return (foot.extract_text() or "").split()[-1]
+
+
+def test_one_profile_edit_renders_one_piece_and_equals_a_forced_build(tmp_path, fixed_date):
+    root = copy_sample(tmp_path / "ws")
+    build(root)
+    source = root / "content" / "profiles" / "wierzbicki.md"
+    source.write_text(source.read_text().replace("grudge", "temper"), encoding="utf-8")
+    second = build(root)
+    assert second.pieces == {"rendered": 1, "cached": 3}
+    assert any("temper" in text for text in page_texts(edition_pdf(root, "screen")))
+    incremental = outputs(root)
+    build(root, force=True, jobs=1)
+    assert outputs(root) == incremental
+
+
+def test_a_shorter_profile_moves_every_later_page_number(tmp_path, fixed_date):
+    root = copy_sample(tmp_path / "ws")
+    build(root)
+    before = page_texts(edition_pdf(root, "screen"))
+    assert len(before) == 10 and before[5] == ""  # Al-Kadhimi's 3 pages, then a blank page
+    source = root / "content" / "profiles" / "al-kadhimi.md"
+    text = source.read_text(encoding="utf-8")
+    body_start = text.index("\n---\n", 4) + 5
+    paragraphs = text[body_start:].split("\n\n")
+    source.write_text(text[:body_start] + "\n\n".join(paragraphs[:6]) + "\n", encoding="utf-8")
+    outcome = build(root)
+    assert outcome.pieces["rendered"] >= 2  # the shorter profile and the front's contents
+    after = page_texts(edition_pdf(root, "screen"))
+    assert len(after) == 8  # two pages, no blank page: the others move up two pages
+    contents = after[1]
+    assert "The Woman Who Lets the River In" in contents
+    assert re.search(r"River In[ .]*(\d+)", contents)[1] == "5"
+    assert "The Woman Who Lets the River In, page 5" in " ".join(after)
+    for number in (4, 6, 8):
+        assert folio(edition_pdf(root, "screen"), number) == str(number)
+    incremental = outputs(root)
+    build(root, force=True)
+    assert outputs(root) == incremental
+
+
+def test_the_piece_cache_keeps_only_what_outputs_use(tmp_path, fixed_date):
+    root = copy_sample(tmp_path / "ws")
+    build(root)
+    cache = root / "build" / ".pressroom-cache"
+    count = len(list(cache.iterdir()))
+    for word in ("temper", "mood"):
+        source = root / "content" / "profiles" / "wierzbicki.md"
+        source.write_text(source.read_text().replace("grudge", word), encoding="utf-8")
+        build(root)
+    assert len(list(cache.iterdir())) == count
+    manifest = json.loads((root / "build" / ".pressroom-manifest.json").read_text())
+    (entry,) = [v for k, v in manifest.items() if k.startswith("edition:")]
+    assert {p.name.split("-")[0].split(".")[0] for p in cache.iterdir()} == set(entry["pieces"])
+
+
+def test_build_on_a_dask_cluster_gives_the_same_outputs(tmp_path, fixed_date):
+    distributed = pytest.importorskip("distributed")
+    root = copy_sample(tmp_path / "ws")
+    (root / "pressroom.yaml").write_text(
+        (root / "pressroom.yaml").read_text() + "\nlimits: {render_seconds: 60}\n"
+    )
+    (root / "content" / "profiles" / "runaway.md").write_text(
+        "---\ntitle: Runaway\n---\n\n" + "x" * 100_000 + "\n", encoding="utf-8"
+    )
+    local = {o.item: o for o in build_workspace(Workspace.load(root), jobs=2)}
+    expected = outputs(root)
+    # Workers in their own processes, on loopback; dashboard off (no port to bind).
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        env={"SOURCE_DATE_EPOCH": EPOCH},
+    ) as cluster:
+        remote = build_workspace(
+            Workspace.load(root), jobs=2, force=True, scheduler=cluster.scheduler_address
+        )
+    remote_status = {o.item: o for o in remote}
+    assert outputs(root) == expected
+    for item, outcome in local.items():
+        assert remote_status[item].status == outcome.status, item
+    # the runaway profile fails alone, with the same preflight messages as locally
+    assert remote_status["runaway"].status == "failed"
+    assert remote_status["runaway"].messages == local["runaway"].messages
+    report = json.loads((root / "build" / "report.json").read_text())
+    assert report["ok"] is False and report["peak_worker_mb"] > 0
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path):
+    pytest.importorskip("distributed")
+    from pressroom.diagnostics import PressroomError
+
+    root = copy_sample(tmp_path / "ws")
+    with pytest.raises(
+        PressroomError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"
+    ):
+        build_workspace(Workspace.load(root), ["wierzbicki"], scheduler="tcp://127.0.0.1:9")
+    assert not os.path.exists(root / "build" / "wierzbicki.pdf")
