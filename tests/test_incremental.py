@@ -138,7 +138,7 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
 
     root = copy_sample(tmp_path / "ws")
     with pytest.raises(
-        PressroomError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"
+        PressroomError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"
     ):
         build_workspace(Workspace.load(root), ["wierzbicki"], scheduler="tcp://127.0.0.1:9")
     assert not os.path.exists(root / "build" / "wierzbicki.pdf")
