@@ -115,9 +115,8 @@ def test_build_on_a_dask_cluster_gives_the_same_outputs(tmp_path, fixed_date):
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
-        env={"SOURCE_DATE_EPOCH": EPOCH},
-    ) as cluster:
+        dashboard_address=":0",
+    ) as cluster:  # the build's SOURCE_DATE_EPOCH travels with each task
         remote = build_workspace(
             Workspace.load(root), jobs=2, force=True, scheduler=cluster.scheduler_address
         )

@@ -11,23 +11,40 @@ The public API::
 
 __version__ = "0.1.0"
 
-from .api import (
-    check_workspace,
-    load_profile,
-    render_edition,
-    render_pdf,
-    render_to_file,
-)
-from .builds import build_workspace
-from .config import Workspace, find_workspace
-from .diagnostics import (
-    ContentError,
-    Diagnostic,
-    LayoutError,
-    PressroomError,
-    RenderError,
-)
-from .editions import load_edition
+# Names load on first use (PEP 562): `pressroom build` with nothing to do, or
+# `pressroom --help`, must not pay for importing the whole library.
+_EXPORTS = {
+    "check_workspace": "api",
+    "load_profile": "api",
+    "render_edition": "api",
+    "render_pdf": "api",
+    "render_to_file": "api",
+    "build_workspace": "builds",
+    "Workspace": "config",
+    "find_workspace": "config",
+    "ContentError": "diagnostics",
+    "Diagnostic": "diagnostics",
+    "LayoutError": "diagnostics",
+    "PressroomError": "diagnostics",
+    "RenderError": "diagnostics",
+    "load_edition": "editions",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pressroom' has no attribute '{name}'")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ContentError",

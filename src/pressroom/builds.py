@@ -311,15 +311,23 @@ class Task:
     job: Job
     spec: PieceSpec | None = None
     key: str = ""  # a piece's cache key
+    # The build's SOURCE_DATE_EPOCH travels with the task: a worker's own environment
+    # is the one its server started with (or another machine's).
+    source_date: str | None = field(default_factory=lambda: os.environ.get("SOURCE_DATE_EPOCH"))
     # Fills in spec and key when the task starts, with the page counts known by then
     # (a guess made later is more often right: fewer pieces are laid out twice).
-    prepare: Callable[[], tuple[PieceSpec, str]] | None = field(default=None, repr=False)
+    # It returns None while a guess would be poor (the edition's front, whose length
+    # moves every page number, is still being laid out): other tasks go first.
+    prepare: Callable[[], tuple[PieceSpec, str] | None] | None = field(default=None, repr=False)
 
-    def ready(self) -> Task:
+    def ready(self) -> bool:
         if self.prepare is not None:
-            self.spec, self.key = self.prepare()
+            prepared = self.prepare()
+            if prepared is None:
+                return False
+            self.spec, self.key = prepared
             self.prepare = None
-        return self
+        return True
 
 
 @dataclass
@@ -328,6 +336,7 @@ class Failure:
 
     messages: list[str]
     peak_mb: float = 0.0
+    fatal: bool = False  # the worker that ran it must not run another
 
 
 class TaskPool:
@@ -357,13 +366,14 @@ class TaskPool:
 def _run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish) -> None:
     """Feed the pool: profile jobs as they are, editions piece by piece, round by round."""
     editions: dict[str, EditionRun] = {}
-    for job, stamp in todo:
+    for job, stamp in todo:  # editions first: their fronts set every page number
+        if job.kind == "edition":
+            run = EditionRun(job, stamp, _edition_plan(workspace, plan, job, hints))
+            editions[job.key] = run
+            _advance(run, pool, cache, hints, finish)
+    for job, _ in todo:
         if job.kind == "profile":
             pool.submit(Task(job))
-            continue
-        run = EditionRun(job, stamp, _edition_plan(workspace, plan, job, hints))
-        editions[job.key] = run
-        _advance(run, pool, cache, hints, finish)
     stamps = {job.key: stamp for job, stamp in todo}
     while pool.busy:
         for task, result in pool.completed():
@@ -471,7 +481,9 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
     finish(run.job, run.stamp, outcome, run.keys)
 
 
-def _prepare(plan: EditionPlan, part: str) -> tuple[PieceSpec, str]:
+def _prepare(plan: EditionPlan, part: str) -> tuple[PieceSpec, str] | None:
+    if part != FRONT and FRONT in plan.unhinted and FRONT not in plan.known:
+        return None
     spec = plan.spec(part)
     return spec, plan.key(spec)
 
@@ -551,12 +563,15 @@ class PieceCache:
 
 
 class LocalPool(TaskPool):
-    """Each task in its own process, at most ``workers`` at once, under the limits.
+    """Worker processes on this machine, at most ``workers`` at once, under the limits.
 
-    A task that runs past ``limits.render_seconds`` is killed; each process may use at
-    most ``limits.render_memory_mb``. Either way that task fails alone, with a message,
-    and the others go on. Processes fork from a server that has already imported
-    WeasyPrint, so a task starts in milliseconds, not a second.
+    Workers live for the whole build and take task after task, so what they learn
+    stays warm: compiled templates, parsed stylesheets, loaded fonts, font coverage.
+    They fork from a server that has already imported WeasyPrint, so one starts in
+    milliseconds. A task that runs past ``limits.render_seconds`` is killed with its
+    worker; each worker may use at most ``limits.render_memory_mb``. Either way that
+    task fails alone, with a message, a fresh worker replaces the lost one, and the
+    others go on.
     """
 
     def __init__(self, root: str, workers: int, limits: Limits) -> None:
@@ -564,9 +579,10 @@ class LocalPool(TaskPool):
         self.workers = workers
         self.limits = limits
         self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["pressroom.api", "weasyprint"])
+        self.context.set_forkserver_preload(["pressroom.api", "pressroom.builds", "weasyprint"])
         self.pending: list[Task] = []
-        self.running: dict[int, tuple] = {}
+        self.idle: list[tuple] = []  # (process, connection)
+        self.running: dict = {}  # connection -> (process, task, started)
 
     def submit(self, task: Task) -> None:
         self.pending.append(task)
@@ -575,28 +591,39 @@ class LocalPool(TaskPool):
     def busy(self) -> bool:
         return bool(self.pending or self.running)
 
+    def _spawn(self) -> tuple:
+        here, there = self.context.Pipe()
+        process = self.context.Process(
+            target=_worker, args=(self.root, there, self.limits.render_memory_mb), daemon=True
+        )
+        process.start()
+        there.close()
+        return process, here
+
     def _start(self) -> None:
-        while self.pending and len(self.running) < self.workers:
-            task = self.pending.pop(0).ready()
-            receiver, sender = self.context.Pipe(duplex=False)
-            process = self.context.Process(
-                target=_child,
-                args=(self.root, task, sender, self.limits.render_memory_mb),
-                daemon=True,
-            )
-            process.start()
-            sender.close()
-            self.running[process.sentinel] = (process, receiver, task, time.monotonic())
+        while len(self.running) < self.workers:
+            task = next((t for t in self.pending if t.ready()), None)
+            if task is None:
+                return
+            self.pending.remove(task)
+            process, connection = self.idle.pop() if self.idle else self._spawn()
+            try:
+                connection.send(task)
+            except OSError:  # the idle worker is gone: give the task to a fresh one
+                process.kill()
+                process, connection = self._spawn()
+                connection.send(task)
+            self.running[connection] = (process, task, time.monotonic())
 
     def completed(self) -> Iterable[tuple[Task, object]]:
         self._start()
         limits = self.limits
         multiprocessing.connection.wait(list(self.running), timeout=0.25)
-        for sentinel, (process, receiver, task, started) in list(self.running.items()):
-            result = None
-            if receiver.poll() or not process.is_alive():
+        for connection, (process, task, started) in list(self.running.items()):
+            result, reusable = None, False
+            if connection.poll():
                 try:
-                    result = receiver.recv()
+                    result, reusable = connection.recv(), True
                 except (EOFError, OSError):  # it died before sending anything
                     process.join(5)
                     result = Failure(
@@ -606,7 +633,6 @@ class LocalPool(TaskPool):
                             f"(limits.render_memory_mb = {limits.render_memory_mb})"
                         ]
                     )
-                process.join(5)
             elif time.monotonic() - started > limits.render_seconds:
                 process.kill()
                 process.join(5)
@@ -616,37 +642,68 @@ class LocalPool(TaskPool):
                         "render (limits.render_seconds)"
                     ]
                 )
-            if result is not None:
-                receiver.close()
-                del self.running[sentinel]
-                if isinstance(result, Outcome) and not result.seconds:
-                    result.seconds = time.monotonic() - started
-                yield task, result
+            if result is None:
+                continue
+            del self.running[connection]
+            if reusable and process.is_alive() and not getattr(result, "fatal", False):
+                self.idle.append((process, connection))
+            else:
+                process.kill()
+                connection.close()
+            if isinstance(result, Outcome) and not result.seconds:
+                result.seconds = time.monotonic() - started
+            yield task, result
         self._start()
 
     def close(self) -> None:
-        for process, *_ in self.running.values():  # Ctrl-C, or an error here: stop the renders
+        for _, connection in self.idle:
+            with contextlib.suppress(OSError):
+                connection.send(None)  # done: exit
+            connection.close()
+        for connection, (process, *_) in self.running.items():  # Ctrl-C, or an error here
             process.kill()
+            connection.close()
+        for process, _ in self.idle:
+            process.join(2)
+            if process.is_alive():
+                process.kill()
+        self.idle.clear()
         self.running.clear()
 
 
-def _child(root: str, task: Task, sender, memory_mb: int) -> None:
-    """A render process: cap its memory, run the task, send back the result."""
+def _worker(root: str, connection, memory_mb: int) -> None:
+    """A render process: cap its memory, then run tasks until told to stop."""
     try:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ValueError, OSError):  # a smaller hard limit is already set: keep it
         pass
-    try:
-        result = run_task(root, task)
-    except MemoryError:
-        result = Failure([f"ran out of memory (limits.render_memory_mb = {memory_mb})"])
-    sender.send(result)
-    sender.close()
+    from . import render
+
+    render.REUSE_STYLESHEETS = True  # this process lives for one build: inputs stay put
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        try:
+            result = run_task(root, task)
+        except MemoryError:
+            result = Failure([f"ran out of memory (limits.render_memory_mb = {memory_mb})"])
+            result.fatal = True  # memory may be left fragmented: this worker stops
+        connection.send(result)
+        if getattr(result, "fatal", False):
+            return
 
 
 def run_task(root: str, task: Task) -> Outcome | PieceResult | Failure:
     """Run one task where it is (a local worker process, or a Dask worker)."""
+    if task.source_date is None:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+    else:
+        os.environ["SOURCE_DATE_EPOCH"] = task.source_date
     if task.spec is None:
         result = execute(root, task.job)
     else:

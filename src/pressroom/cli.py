@@ -5,14 +5,18 @@ Exit codes: 0 success, 1 content or render errors, 2 usage errors.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from .config import Workspace
+
 from . import __version__
-from .config import Workspace, find_workspace, workspace_for_file
 from .diagnostics import ContentError, Diagnostic, PressroomError, display_path
 
 
@@ -22,6 +26,8 @@ def _echo_diagnostics(diagnostics: list[Diagnostic], root: Path | None) -> None:
 
 
 def _require_workspace() -> Workspace:
+    from .config import find_workspace
+
     try:
         workspace = find_workspace(Path.cwd())
     except ContentError as error:
@@ -60,6 +66,8 @@ def render(file: Path, output: Path | None, layout: str | None) -> None:
         raise click.BadParameter(f"'{file}' does not exist", param_hint="FILE")
     started = time.perf_counter()
     try:
+        from .config import workspace_for_file
+
         workspace = workspace_for_file(file)
         profile = api.load_profile(file, workspace)
         _echo_diagnostics(profile.warnings, workspace.root)
@@ -120,6 +128,18 @@ def build(
     Each edition is built in its formats (a PDF for the edition and one per
     profile); each profile on its own in the profile formats of pressroom.yaml.
     """
+    from . import stamps
+
+    options = [sorted(targets), sorted(formats), layout, strict, scheduler is not None]
+    root = stamps.find_root(Path.cwd())
+    output = stamps.output_folder(root) if root else None
+    stamp = stamps.input_stamp(root, output, options) if output else None
+    if stamp and not force:
+        previous = stamps.up_to_date(output, stamp)
+        if previous is not None:  # nothing changed since a build that succeeded
+            _report_unchanged(output, previous, root)
+            return
+
     from .builds import UnknownTarget, plan_build, write_report
 
     workspace = _require_workspace()
@@ -144,7 +164,25 @@ def build(
         f"{built} built, {cached} up to date, {failed} failed; "
         f"report: {display_path(report, workspace.root)}"
     )
+    if stamp and output == workspace.output_dir:
+        if failed:
+            stamps.forget(output)
+        else:
+            written = [out.path for o in outcomes for out in o.outputs]
+            stamps.record(output, stamp, written, json.loads(report.read_text("utf-8")))
     sys.exit(1 if failed else 0)
+
+
+def _report_unchanged(output: Path, report: dict, root: Path) -> None:
+    """A no-op build: the last report again, every item up to date."""
+    from .output import write_atomic
+
+    for item in report["items"]:
+        item["status"], item["seconds"] = "cached", 0
+    path = output / "report.json"
+    write_atomic(path, (json.dumps(report, indent=2) + "\n").encode("utf-8"))
+    count = len(report["items"])
+    click.echo(f"0 built, {count} up to date, 0 failed; report: {display_path(path, root)}")
 
 
 def _run_with_progress(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .diagnostics import ContentError, Diagnostic
 from .formats import FormatSettings, OutputFormat, resolve_formats
+from .stamps import builtin_root  # noqa: F401 (where it always was)
 from .validation import validate
 from .yamlsource import LineMap, load_yaml
 
@@ -234,15 +235,3 @@ def workspace_for_file(profile: Path, cwd: Path | None = None) -> Workspace:
         if workspace is not None and workspace.contains(profile):
             return workspace
     return Workspace.standalone(profile.parent)
-
-
-def builtin_root() -> Path:
-    """The folder holding the built-in ``layouts/`` and ``assets/fonts/``.
-
-    An installed wheel carries them in ``pressroom/data``; a source checkout (or an
-    editable install) uses the repository's top-level folders directly.
-    """
-    package_data = Path(__file__).resolve().parent / "data"
-    if (package_data / "layouts").is_dir():
-        return package_data
-    return Path(__file__).resolve().parents[2]

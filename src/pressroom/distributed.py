@@ -37,17 +37,24 @@ class DaskPool(TaskPool):
         self.root = root
         self.limits = limits
         self.futures: dict = {}  # future -> (task, started)
+        self.waiting: list[Task] = []  # tasks whose page numbers are not settled yet
 
     def submit(self, task: Task) -> None:
-        task.ready()
-        future = self.client.submit(run_task, self.root, task, pure=False)
-        self.futures[future] = (task, time.monotonic())
+        self.waiting.append(task)
+        self._send()
+
+    def _send(self) -> None:
+        for task in [t for t in self.waiting if t.ready()]:  # the rest waits for a result
+            self.waiting.remove(task)
+            future = self.client.submit(run_task, self.root, task, pure=False)
+            self.futures[future] = (task, time.monotonic())
 
     @property
     def busy(self) -> bool:
-        return bool(self.futures)
+        return bool(self.futures or self.waiting)
 
     def completed(self) -> Iterable[tuple[Task, object]]:
+        self._send()
         deadline = time.monotonic() + 0.25
         while time.monotonic() < deadline and not any(f.done() for f in self.futures):
             time.sleep(0.02)

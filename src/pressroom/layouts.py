@@ -226,7 +226,30 @@ def tie_last_words(text: str | None) -> Markup:
     return Markup(f'{head} <span class="tie">{tail}</span>')
 
 
+_ENVIRONMENTS: dict[tuple, SandboxedEnvironment] = {}
+
+
 def make_environment(layout: Layout) -> SandboxedEnvironment:
+    """The layout's Jinja environment, kept for the life of the process.
+
+    A worker renders many documents with the same layout: keeping the environment
+    keeps its compiled templates (Jinja reloads a template whose file changed). It is
+    made anew when a ``layout.yaml`` of the chain changes (labels come from there).
+    """
+    key = tuple((str(folder), _modified(folder / LAYOUT_FILE)) for folder in layout.template_dirs)
+    if key not in _ENVIRONMENTS:
+        _ENVIRONMENTS[key] = _new_environment(layout)
+    return _ENVIRONMENTS[key]
+
+
+def _modified(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _new_environment(layout: Layout) -> SandboxedEnvironment:
     # "builtin/<layout>/<template>" names a built-in template explicitly, so a
     # workspace template can extend the built-in one it replaces.
     builtin = jinja2.PrefixLoader({"builtin": jinja2.FileSystemLoader(str(builtin_layouts_dir()))})

@@ -143,7 +143,7 @@ class EditionPlan:
     """The pieces of one edition in one format, rendered until their page numbers agree.
 
     ``content_key(part)`` is a hash of everything a piece depends on except page
-    numbers; ``hints`` maps such keys to page counts seen before (a guess, checked).
+    numbers; ``hints`` holds the page counts of an earlier build (guesses, checked).
     The caller asks :meth:`wanted` for specs to render (or take from its cache), gives
     each result to :meth:`receive`, and calls :meth:`assemble` once :attr:`done`.
     """
@@ -171,10 +171,13 @@ class EditionPlan:
         }
         self.content_keys = {part: content_key(part) for part in self.parts}
         hints = hints or {}
+        # The best guess: this part of the edition as it was last laid out (an edit
+        # rarely changes a page count; a wrong guess only costs a second layout).
         self.counts = {
-            part: hints.get(self.content_keys[part], DEFAULT_PAGES.get(part, DEFAULT_PROFILE_PAGES))
+            part: hints.get(self._part_key(part), DEFAULT_PAGES.get(part, DEFAULT_PROFILE_PAGES))
             for part in self.parts
         }
+        self.unhinted = {part for part in self.parts if self._part_key(part) not in hints}
         self.known: set[str] = set()  # parts whose page count is measured, not guessed
         self.results: dict[str, tuple[PieceSpec, PieceResult]] = {}
         self.preflight = preflight
@@ -213,7 +216,7 @@ class EditionPlan:
 
     def suggest(self, part: str, pages: int) -> None:
         """A better guess of a part's page count (the same profile laid out elsewhere)."""
-        if part in self.counts and part not in self.known:
+        if part in self.unhinted and part not in self.known:
             self.counts[part] = pages
 
     def receive(self, spec: PieceSpec, result: PieceResult) -> None:
@@ -229,8 +232,11 @@ class EditionPlan:
 
     @property
     def page_counts(self) -> dict[str, int]:
-        """Measured page counts by content key: hints for the next build."""
-        return {self.content_keys[part]: self.counts[part] for part in self.known}
+        """Measured page counts, by edition, format and part: hints for the next build."""
+        return {self._part_key(part): self.counts[part] for part in self.known}
+
+    def _part_key(self, part: str) -> str:
+        return f"{self.edition.slug}:{self.format}:{part}"
 
     def assemble(self) -> tuple[bytes, dict[str, tuple[bytes, int]], int]:
         """The edition's PDF, each profile's offprint (PDF, pages), and the page count."""

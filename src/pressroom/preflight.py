@@ -143,21 +143,17 @@ def pdf_findings(pdf: bytes, fmt: OutputFormat) -> list[Finding]:
     Text and images are read with PDFium (pypdfium2): an order of magnitude faster
     than a pure-Python parser, which matters when every output of a build is checked.
     """
-    import ctypes
-
-    import pypdf
+    import pikepdf
     import pypdfium2
-    import pypdfium2.raw as pdfium_c
 
     findings: list[Finding] = []
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    reader = pikepdf.open(io.BytesIO(pdf))  # the objects: fonts, colour operators
     _, families = layout_fonts()
     allowed = {re.sub(r"[^a-z]", "", family.lower()) for family in families}
     for name, embedded in _document_fonts(reader):
         if not embedded:
             findings.append(Finding(None, f"font {name} is not embedded", "error"))
     reported: set[str] = set()
-    buffer, flags = ctypes.create_string_buffer(256), ctypes.c_int()
     document = pypdfium2.PdfDocument(pdf)
     try:
         for number in range(1, len(document) + 1):
@@ -170,40 +166,18 @@ def pdf_findings(pdf: bytes, fmt: OutputFormat) -> list[Finding]:
                 )
                 findings.append(Finding(number, message, "error"))
                 continue  # nothing else on such a page is worth reading
-            left, bottom, right, top = page.get_trimbox()
+            box = page.get_trimbox()
             text = page.get_textpage()
-            outside = []
-            for index in range(text.count_chars()):
-                char = text.get_text_range(index, 1)
-                if not char.strip():
-                    continue
-                x0, y0, x1, y1 = text.get_charbox(index)
-                if x1 > right + 0.5 or x0 < left - 0.5 or y0 < bottom - 0.5 or y1 > top + 0.5:
-                    outside.append(char)
-                pdfium_c.FPDFText_GetFontInfo(text.raw, index, buffer, 256, ctypes.byref(flags))
-                name = buffer.value.decode("latin-1")
-                if name in reported:
-                    continue
-                plain = re.sub(r"[^a-z]", "", name.split("+")[-1].lower())  # EB-Garamond-Italic
-                if any(plain.startswith(family) for family in allowed):
-                    continue
-                reported.add(name)
-                findings.append(
-                    Finding(
-                        number,
-                        f"'{char}' (U+{ord(char[0]):04X}) is set in {name.split('+')[-1]}, "
-                        f"not in one of the layout's fonts ({', '.join(families)})",
-                    )
-                )
-            if outside:
-                sample = "".join(outside[:24])
-                findings.append(
-                    Finding(
-                        number,
-                        f"text runs off the page ({len(outside)} characters, starting '{sample}')",
-                        "error",
-                    )
-                )
+            # Characters are read one by one (slow, from Python) only on a page whose
+            # text runs reach outside the trim box or which uses a font the layout does
+            # not ship; most pages are cleared by their line boxes and font list.
+            foreign = [
+                name
+                for name, _ in _page_fonts(reader.pages[number - 1])
+                if not _is_layout_font(name, allowed)
+            ]
+            if foreign or _runs_outside(text, box):
+                findings += _char_findings(number, text, box, allowed, families, reported)
             findings += _image_findings(number, page, fmt)
             if fmt.color == "cmyk" and _uses_rgb(reader.pages[number - 1]):
                 findings.append(
@@ -211,6 +185,65 @@ def pdf_findings(pdf: bytes, fmt: OutputFormat) -> list[Finding]:
                 )
     finally:
         document.close()
+    return findings
+
+
+def _is_layout_font(name: str, allowed: set[str]) -> bool:
+    plain = re.sub(r"[^a-z]", "", name.split("+")[-1].lower())  # ABCDEF+EB-Garamond-Italic
+    return any(plain.startswith(family) for family in allowed)
+
+
+def _runs_outside(text, box) -> bool:
+    """Whether a rectangle of the page's text (PDFium merges characters into runs)
+    reaches outside ``box``."""
+    import pypdfium2.raw as pdfium_c
+
+    left, bottom, right, top = box
+    for index in range(pdfium_c.FPDFText_CountRects(text.raw, 0, -1)):
+        x0, y1, x1, y0 = text.get_rect(index)  # left, top, right, bottom
+        if x1 > right + 0.5 or x0 < left - 0.5 or y0 < bottom - 0.5 or y1 > top + 0.5:
+            return True
+    return False
+
+
+def _char_findings(number, text, box, allowed, families, reported) -> list[Finding]:
+    """Characters outside the trim box, and characters set in fonts the layout lacks."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    findings = []
+    left, bottom, right, top = box
+    buffer, flags = ctypes.create_string_buffer(256), ctypes.c_int()
+    outside = []
+    for index in range(text.count_chars()):
+        char = text.get_text_range(index, 1)
+        if not char.strip():
+            continue
+        x0, y0, x1, y1 = text.get_charbox(index)
+        if x1 > right + 0.5 or x0 < left - 0.5 or y0 < bottom - 0.5 or y1 > top + 0.5:
+            outside.append(char)
+        pdfium_c.FPDFText_GetFontInfo(text.raw, index, buffer, 256, ctypes.byref(flags))
+        name = buffer.value.decode("latin-1")
+        if name in reported or _is_layout_font(name, allowed):
+            continue
+        reported.add(name)
+        findings.append(
+            Finding(
+                number,
+                f"'{char}' (U+{ord(char[0]):04X}) is set in {name.split('+')[-1]}, "
+                f"not in one of the layout's fonts ({', '.join(families)})",
+            )
+        )
+    if outside:
+        sample = "".join(outside[:24])
+        findings.append(
+            Finding(
+                number,
+                f"text runs off the page ({len(outside)} characters, starting '{sample}')",
+                "error",
+            )
+        )
     return findings
 
 
@@ -250,18 +283,16 @@ def _document_fonts(reader) -> list[tuple[str, bool]]:
 
 def _page_fonts(page) -> list[tuple[str, bool]]:
     fonts = []
-    resources = page.get("/Resources") or {}
+    resources = page.obj.get("/Resources") or {}
     for font in (resources.get("/Font") or {}).values():
-        font = font.get_object()
         descriptor = font.get("/FontDescriptor")
         if descriptor is None and "/DescendantFonts" in font:
-            descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            descriptor = font.DescendantFonts[0].get("/FontDescriptor")
         if descriptor is None:  # Type 3 fonts carry their glyphs inline
-            fonts.append((str(font.get("/BaseFont", "Type3")), True))
+            fonts.append((str(font.get("/BaseFont", "Type3")).lstrip("/"), True))
             continue
-        descriptor = descriptor.get_object()
         embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
-        fonts.append((str(font["/BaseFont"]).lstrip("/"), embedded))
+        fonts.append((str(font.BaseFont).lstrip("/"), embedded))
     return fonts
 
 
@@ -275,7 +306,9 @@ def _uses_rgb(page) -> bool:
     Scans the decoded content of the page and of the forms it draws with a regular
     expression: tokenising every stream in Python would cost more than the render.
     """
-    seen: set[int] = set()
+    import pikepdf
+
+    seen: set[tuple[int, int]] = set()
 
     def walk(data: bytes, resources) -> bool:
         for match in _RGB_OPERATOR.finditer(data):
@@ -286,13 +319,17 @@ def _uses_rgb(page) -> bool:
             key = "/" + name.decode("latin-1")
             if key not in forms:
                 continue
-            form = forms[key].get_object()
-            if id(form) in seen or form.get("/Subtype") != "/Form":
+            form = forms[key]
+            if form.objgen in seen or form.get("/Subtype") != "/Form":
                 continue
-            seen.add(id(form))
-            if walk(form.get_data(), form.get("/Resources")):
+            seen.add(form.objgen)
+            if walk(form.read_bytes(), form.get("/Resources")):
                 return True
         return False
 
-    contents = page.get_contents()
-    return contents is not None and walk(contents.get_data(), page.get("/Resources"))
+    contents = page.obj.get("/Contents")
+    if contents is None:
+        return False
+    streams = contents if isinstance(contents, pikepdf.Array) else [contents]
+    data = b"\n".join(stream.read_bytes() for stream in streams)
+    return walk(data, page.obj.get("/Resources"))

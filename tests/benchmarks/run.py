@@ -108,7 +108,8 @@ import json, sys, weasyprint
 spec = json.load(open(sys.argv[1]))
 css = [weasyprint.CSS(filename=p) for p in spec["stylesheets"]]
 css.append(weasyprint.CSS(string=spec["css"]))
-weasyprint.HTML(string=spec["html"], base_url=spec["base"]).write_pdf(sys.argv[2], stylesheets=css)
+html = weasyprint.HTML(string=spec["html"], base_url=spec["base"])
+html.write_pdf(sys.argv[2], stylesheets=css, pdf_tags=True, dpi=150, optimize_images=True)
 """
 
 PLAIN_POOL = """
@@ -118,7 +119,9 @@ def render(path):
     css = [weasyprint.CSS(filename=p) for p in spec["stylesheets"]]
     css.append(weasyprint.CSS(string=spec["css"]))
     html = weasyprint.HTML(string=spec["html"], base_url=spec["base"])
-    return len(html.render(stylesheets=css).pages)
+    document = html.render(stylesheets=css, dpi=150, optimize_images=True)
+    document.write_pdf(pdf_tags=True, dpi=150, optimize_images=True)  # the same work as pressroom
+    return len(document.pages)
 if __name__ == "__main__":
     multiprocessing.set_start_method("fork")
     with multiprocessing.Pool(2) as pool:  # forked after the import: workers are warm
@@ -127,11 +130,14 @@ if __name__ == "__main__":
 
 
 def dump_documents(root: Path, out: Path) -> list[Path]:
-    """The HTML and CSS pressroom would hand to WeasyPrint, for the plain scripts."""
+    """The HTML and CSS pressroom hands to WeasyPrint in a full build, for the plain
+    scripts: each profile on its own, and the edition's pieces (front, each profile)
+    with the page numbers of a real build."""
     sys.path.insert(0, str(REPO / "src"))
     from pressroom import load_edition, load_profile
     from pressroom.config import Workspace
-    from pressroom.layouts import render_edition_html, render_profile_html
+    from pressroom.layouts import FRONT, render_edition_html, render_profile_html
+    from pressroom.pieces import page_numbers
 
     workspace = Workspace.load(root)
     fmt = workspace.formats["screen"]
@@ -139,7 +145,14 @@ def dump_documents(root: Path, out: Path) -> list[Path]:
                  for p in workspace.profile_paths()]  # fmt: skip
     edition = load_edition(root / "content" / "editions" / "bench.yaml", workspace)
     profiles = [load_profile(p, workspace) for p in edition.profile_paths]
-    documents.append(render_edition_html(edition, profiles, fmt))
+    report = json.loads((root / "build" / "report.json").read_text())
+    counts = {FRONT: 2}
+    for item in report["items"]:
+        if item["kind"] == "edition":
+            counts.update({Path(o["path"]).stem: o["pages"] for o in item["outputs"][1:]})
+    starts, _ = page_numbers(list(edition.meta.profiles), counts)
+    for part in [FRONT, *edition.meta.profiles]:
+        documents.append(render_edition_html(edition, profiles, fmt, None, part, starts))
     paths = []
     for index, document in enumerate(documents):
         path = out / f"doc-{index:02d}.json"
@@ -164,6 +177,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="pressroom-bench-"))
     root = scratch / "ws"
     make_workspace(root, args.profiles)
+    subprocess.run([*pressroom, "build"], cwd=root, capture_output=True, check=False)
     docs = dump_documents(root, scratch)
     one = root / "content" / "profiles" / "subject-00.md"
     plain_one = scratch / "plain_one.py"
@@ -177,6 +191,8 @@ def main() -> None:
         results.setdefault(name, []).append(seconds)
 
     peak = 0
+    worker_peak = 0.0
+    report_path = root / "build" / "report.json"
     for _ in range(args.runs):  # each comparison measured alternately within the run
         seconds, peak = timed([*pressroom, "render", str(one), "-o", str(scratch / "a.pdf")], root)
         record("render one (pressroom)", seconds)
@@ -185,6 +201,7 @@ def main() -> None:
         for jobs in (1, 2):
             seconds, peak = timed([*pressroom, "build", "--force", "--jobs", str(jobs)], root)
             record(f"build --jobs {jobs}", seconds)
+            worker_peak = max(worker_peak, json.loads(report_path.read_text())["peak_worker_mb"])
         seconds, peak = timed([sys.executable, str(plain_pool), *map(str, docs)], scratch)
         record("engine floor (2 warm workers)", seconds)
         seconds, peak = timed([*pressroom, "build"], root)
@@ -193,6 +210,7 @@ def main() -> None:
         one.write_text(text.replace("Profile number 0", "Profile number zero", 1))
         seconds, peak = timed([*pressroom, "build"], root)
         record("rebuild after one profile's text", seconds)
+        worker_peak = max(worker_peak, json.loads(report_path.read_text())["peak_worker_mb"])
         one.write_text(text)
         timed([*pressroom, "build"], root)
         css = root / "layouts" / "bench" / "bench.css"
@@ -218,7 +236,11 @@ def main() -> None:
     print(f"\n  overhead, one profile:           {100 * (overhead - 1):+.0f}%")
     print(f"  --jobs 2 speed-up over --jobs 1:  {speedup:.2f}x")
     print(f"  --jobs 2 against the engine floor: {100 * floor:.0f}% of its pages per second")
-    print(f"  peak memory of the largest process: {peak / 1024:.0f} MB")
+    print(f"  peak memory of the main process:    {peak / 1024:.0f} MB")
+    print(f"  peak memory of a render worker:     {worker_peak:.0f} MB")
+    edit = median(results["rebuild after one profile's text"])
+    print(f"  rebuild after one profile's text / render one: "
+          f"{edit / median(results['render one (pressroom)']):.2f}x")  # fmt: skip
     shutil.rmtree(scratch, ignore_errors=True)
 
 
