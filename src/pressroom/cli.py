@@ -365,3 +365,155 @@ def new_profile_command(slug: str) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     click.echo(f"wrote {display_path(path, workspace.root)}")
+
+
+@main.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (the preview never listens on other addresses).",
+)
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None, help="Render in N processes."
+)
+def serve(port: int, jobs: int | None) -> None:
+    """Preview the workspace in a browser; saving a file rebuilds what depends on it.
+
+    Builds exactly what `pressroom build` builds (into the same folder, with the same
+    cache), shows every edition and profile as pages, and updates the open page by
+    itself after each rebuild. A broken file shows its error instead of its pages.
+    """
+    workspace = _require_workspace()
+    from .preview import serve as run_server
+
+    run_server(workspace.root, port, jobs, echo=click.echo)
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True, metavar="TARGET | --diff OLD NEW")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write.")
+@click.option("--format", "format_name", metavar="NAME", help="The format to proof.")
+@click.option("--diff", is_flag=True, help="Compare two PDFs (or two build folders).")
+@click.option("--columns", type=click.IntRange(1, 8), default=3, show_default=True)
+def proof(
+    targets: tuple[str, ...], output: Path | None, format_name: str | None, diff: bool, columns: int
+) -> None:
+    """Contact sheet of a profile's or edition's pages, or page differences.
+
+    `pressroom proof TARGET -o SHEET.png`: TARGET is an edition, a profile (both are
+    built first, as `pressroom build` would) or a PDF file.
+
+    `pressroom proof --diff OLD NEW -o FOLDER`: OLD and NEW are PDFs, or build
+    folders (every PDF they both hold is compared). Writes an image of each changed
+    page (the new page, faded, changes in red) and lists the changed pages. Like
+    diff, exits 0 when nothing changed, 1 when pages differ, 2 on trouble.
+    """
+    if diff:
+        if len(targets) != 2:
+            raise click.UsageError("--diff needs two PDFs or two build folders: OLD NEW")
+        sys.exit(_proof_diff(Path(targets[0]), Path(targets[1]), output or Path("proof-diff")))
+    if len(targets) != 1:
+        raise click.UsageError("give one TARGET (an edition, a profile or a PDF)")
+    from .proofs import contact_sheet
+
+    pdf, title, rtl = _proof_source(targets[0], format_name)
+    destination = output or Path(f"{pdf.stem}-proof.png")
+    try:
+        sheet = contact_sheet(pdf, columns=columns, rtl=rtl, title=title)
+    except PressroomError as error:
+        raise click.ClickException(f"{pdf}: {error}") from None
+    from .output import write_atomic
+    from .proofs import png_bytes
+
+    write_atomic(destination, png_bytes(sheet))
+    click.echo(f"wrote {destination} ({sheet.width} x {sheet.height} px)")
+
+
+def _proof_source(target: str, format_name: str | None) -> tuple[Path, str, bool]:
+    """The PDF to proof: a file as given, or a target built first."""
+    path = Path(target)
+    if path.suffix.lower() == ".pdf":
+        if not path.is_file():
+            raise click.ClickException(f"{target}: no such PDF")
+        return path, path.name, False
+    from .builds import UnknownTarget, build_workspace
+    from .layouts import text_direction
+
+    workspace = _require_workspace()
+    try:
+        outcomes = build_workspace(
+            workspace, [target], [format_name] if format_name else [], jobs=None
+        )
+    except UnknownTarget as error:
+        raise click.UsageError(str(error)) from None
+    failed = [o for o in outcomes if not o.ok]
+    for outcome in failed:
+        for message in outcome.messages:
+            click.echo(f"{outcome.item} ({outcome.format}): {message}", err=True)
+    done = [o for o in outcomes if o.ok and o.outputs]
+    if not done:
+        raise click.ClickException(f"{target} could not be built")
+    chosen = next((o for o in done if o.format == "screen"), done[0])
+    lang = workspace.config.lang
+    try:
+        from .editions import inspect_edition
+
+        edition_file = workspace.root / "content" / "editions" / f"{chosen.item}.yaml"
+        if chosen.kind == "edition" and edition_file.is_file():
+            edition, _ = inspect_edition(edition_file, workspace)
+            lang = edition.lang if edition else lang
+        elif chosen.kind == "profile":
+            from .content import inspect_profile
+            from .editions import profile_index
+
+            profile, _ = inspect_profile(profile_index(workspace)[chosen.item], workspace)
+            lang = profile.lang if profile else lang
+    except (PressroomError, KeyError, OSError):
+        pass
+    title = f"{chosen.item} ({chosen.kind}, {chosen.format})"
+    return Path(chosen.outputs[0].path), title, text_direction(lang) == "rtl"
+
+
+def _proof_diff(old: Path, new: Path, folder: Path) -> int:
+    from .output import write_atomic
+    from .proofs import differences, png_bytes
+
+    if old.is_dir() and new.is_dir():
+        pairs = [
+            (old / relative, new / relative, relative)
+            for relative in sorted(
+                p.relative_to(old)
+                for p in old.rglob("*.pdf")
+                if (new / p.relative_to(old)).is_file()
+            )
+        ]
+        if not pairs:
+            raise click.ClickException(f"{old} and {new} hold no PDF in common")
+    elif old.is_file() and new.is_file():
+        pairs = [(old, new, Path(new.name))]
+    else:
+        raise click.UsageError("--diff compares two PDF files or two folders")
+    changed_anywhere = False
+    for before, after, relative in pairs:
+        try:
+            pages = differences(before, after)
+        except PressroomError as error:  # like diff: 2 means trouble
+            click.echo(f"error: {before} / {after}: {error}", err=True)
+            return 2
+        changed = [p for p in pages if p.changed]
+        changed_anywhere |= bool(changed)
+        label = str(relative)
+        if not changed:
+            click.echo(f"{label}: no page changed ({len(pages)} pages)")
+            continue
+        listed = ", ".join(str(p.page) for p in changed)
+        click.echo(f"{label}: {len(changed)} of {len(pages)} pages changed: {listed}")
+        for page in changed:
+            target = folder / relative.with_suffix("") / f"page-{page.page:03d}.png"
+            if page.image is not None:
+                write_atomic(target, png_bytes(page.image))
+            detail = page.note or f"{page.pixels:,} pixels differ"
+            click.echo(f"  page {page.page}: {detail} -> {target}")
+    return 1 if changed_anywhere else 0
