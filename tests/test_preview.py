@@ -117,7 +117,7 @@ def test_serves_pages_of_its_own_build_and_nothing_else(server):
 
 
 def test_prints_a_timestamped_line_per_rebuild(server):
-    root, port, state, log = server
+    root, _, state, log = server
     first = state()["version"]
     source = root / "content" / "profiles" / "ortega-baines.md"
     source.write_text(source.read_text(encoding="utf-8").replace("delta", "Delta"), "utf-8")
@@ -135,7 +135,7 @@ def test_prints_a_timestamped_line_per_rebuild(server):
 def test_preview_in_a_browser_follows_edits_errors_and_fixes(server):
     from playwright.sync_api import sync_playwright
 
-    root, port, state, _ = server
+    root, port, _, _ = server
     source = root / "content" / "profiles" / "wierzbicki.md"
     original = source.read_text(encoding="utf-8")
     with sync_playwright() as playwright:
@@ -153,7 +153,7 @@ def test_preview_in_a_browser_follows_edits_errors_and_fixes(server):
         page.goto(f"http://127.0.0.1:{port}/#profile%3Awierzbicki%3Ascreen")
         first = page.locator('img[data-page="1"]')
         first.wait_for()
-        page.wait_for_function("document.querySelector('img[data-page=\"1\"]').naturalWidth > 0")
+        page.wait_for_function(LOADED)
         assert page.locator("img[data-page]").count() == 2  # the profile's two pages
         assert page.locator("nav a.current").inner_text().startswith("The Last Man")
         before_src = first.get_attribute("src")
@@ -162,10 +162,9 @@ def test_preview_in_a_browser_follows_edits_errors_and_fixes(server):
         # An edit: the page image changes by itself.
         source.write_text(original.replace("Casts Letters", "Sets Type"), encoding="utf-8")
         page.wait_for_function(
-            "document.querySelector('nav a.current')?.innerText.startsWith('The Last Man Who Sets')",
-            timeout=90_000,
+            f"({CURRENT_TITLE}).startsWith('The Last Man Who Sets')", timeout=90_000
         )
-        page.wait_for_function("document.querySelector('img[data-page=\"1\"]').naturalWidth > 0")
+        page.wait_for_function(LOADED)
         assert first.get_attribute("src") != before_src
         assert page.evaluate(PIXELS) != before_png
 
@@ -180,12 +179,16 @@ def test_preview_in_a_browser_follows_edits_errors_and_fixes(server):
         # Fixed: the pages come back.
         source.write_text(original, encoding="utf-8")
         page.locator('img[data-page="1"]').wait_for(timeout=90_000)
-        page.wait_for_function(
-            "document.querySelector('nav a.current')?.innerText.startsWith('The Last Man Who Casts')"
-        )
+        page.wait_for_function(f"({CURRENT_TITLE}).startsWith('The Last Man Who Casts')")
         assert page.locator("#errors").count() == 0
         browser.close()
 
+
+CURRENT_TITLE = "document.querySelector('nav a.current')?.innerText || ''"
+LOADED = (
+    "(img => img && img.complete && img.naturalWidth > 0)"
+    "(document.querySelector('img[data-page=\"1\"]'))"
+)
 
 # A digest of page 1 as the browser decoded it (so "the page changed" is about pixels).
 PIXELS = """() => {
@@ -194,8 +197,8 @@ PIXELS = """() => {
   canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
   const context = canvas.getContext('2d');
   context.drawImage(img, 0, 0);
-  const data = context.getImageData(0, 0, canvas.width, canvas.height / 3).data;
+  const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
   let sum = 0;
-  for (let i = 0; i < data.length; i += 7) sum = (sum * 31 + data[i]) % 1000000007;
+  for (let i = 0; i < data.length; i += 3) sum = (sum * 31 + data[i]) % 1000000007;
   return sum;
 }"""

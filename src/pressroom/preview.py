@@ -17,6 +17,7 @@ of PDFs its own last build wrote, looked up by item, never by a path from the UR
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import json
 import threading
@@ -233,6 +234,7 @@ def create_app(preview: Preview, watch: bool = True):
             return Response("not found", 404)
         return Response(data, media_type="image/png", headers={"Cache-Control": "no-store"})
 
+    @contextlib.asynccontextmanager
     async def lifespan(app):
         loop_task = asyncio.create_task(_watch_and_build(preview, watch))
         try:
@@ -316,7 +318,9 @@ PAGE = """<!doctype html>
   nav a .meta { display: block; font-size: 0.75rem; color: #777; font-weight: 400; }
   nav a.failed .meta { color: #b00020; }
   main { margin: 3rem 0 0 var(--side); padding: 1.5rem; }
-  .toolbar { display: flex; gap: 0.6rem; align-items: center; margin-bottom: 1rem; }
+  .toolbar { display: flex; gap: 0.6rem; align-items: center; margin: -1.5rem -1.5rem 1rem;
+             padding: 0.7rem 1.5rem; position: sticky; top: 3rem; z-index: 1;
+             background: #e4e3df; border-bottom: 1px solid #d2d0ca; }
   .toolbar h2 { margin: 0 auto 0 0; font-size: 1.1rem; }
   .spread { display: flex; justify-content: center; margin: 0 auto 1.5rem; gap: 0; }
   .spread.rtl { flex-direction: row-reverse; }
@@ -382,7 +386,7 @@ function renderPages() {
   $("banner").innerHTML = state.problems.length ? `<div class="problems"><h3>Problems</h3>${
     state.problems.map((p) => `<pre>${escape(p)}</pre>`).join("")}</div>` : "";
   if (!item) { pages.className = "empty"; pages.textContent = "Nothing to show yet."; return; }
-  $("title").textContent = item.title;
+  $("title").textContent = `${item.title} (${item.kind}, ${item.format})`;
   if (item.status === "failed") {
     pages.className = "";
     pages.innerHTML = `<div class="problems" id="errors"><h3>${escape(item.title)} could not be
