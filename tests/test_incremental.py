@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pdfplumber
@@ -133,11 +132,11 @@ def test_build_on_a_dask_cluster_gives_the_same_outputs(tmp_path, fixed_date):
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     pytest.importorskip("distributed")
+    from pressroom.config import Limits
     from pressroom.diagnostics import PressroomError
+    from pressroom.distributed import DaskPool
 
-    root = copy_sample(tmp_path / "ws")
     with pytest.raises(
         PressroomError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"
     ):
-        build_workspace(Workspace.load(root), ["wierzbicki"], scheduler="tcp://127.0.0.1:9")
-    assert not os.path.exists(root / "build" / "wierzbicki.pdf")
+        DaskPool("tcp://127.0.0.1:9", str(tmp_path), Limits(), timeout=1)

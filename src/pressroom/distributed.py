@@ -23,7 +23,7 @@ from .diagnostics import PressroomError
 class DaskPool(TaskPool):
     """Tasks as Dask futures; one that fails or outlives the time limit fails alone."""
 
-    def __init__(self, address: str, root: str, limits: Limits) -> None:
+    def __init__(self, address: str, root: str, limits: Limits, timeout: float = 10) -> None:
         try:
             from distributed import Client
         except ImportError:
@@ -31,7 +31,7 @@ class DaskPool(TaskPool):
                 "--scheduler needs Dask: pip install 'pressroom[distributed]'"
             ) from None
         try:
-            self.client = Client(address, timeout=10, set_as_default=False)
+            self.client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as error:
             raise PressroomError(f"cannot reach the Dask scheduler at {address}: {error}") from None
         self.root = root
