@@ -267,6 +267,46 @@ def test_screen_is_tagged_with_alt_texts_and_links(sample):
     assert "https://www.al-monitor.com/" in uris
 
 
+def test_assembled_edition_keeps_one_consistent_structure_tree(sample):
+    """The pieces' tagged structures, merged: every element under one Document element,
+    on a page of this PDF, reachable from its page through the renumbered parent tree;
+    links between profiles resolve to the page where the profile opens."""
+    pdf = pikepdf.open(edition_pdf(sample[0], "screen"))
+    pages = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+    root = pdf.Root.StructTreeRoot
+    (document,) = [root.K] if isinstance(root.K, pikepdf.Dictionary) else list(root.K)
+    assert document.S == "/Document"
+    seen, stack = 0, [document]
+    while stack:
+        element = stack.pop()
+        kids = element.get("/K")
+        kids = list(kids) if isinstance(kids, pikepdf.Array) else [kids] if kids else []
+        for kid in kids:
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                assert kid.P.objgen == element.objgen  # the parent it says it has
+                if "/Pg" in kid:
+                    assert kid.Pg.objgen in pages
+                seen += 1
+                stack.append(kid)
+    assert seen > 200
+    nums = list(root.ParentTree.Nums)
+    keys = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+    assert len(keys) == len(nums) // 2  # no key used twice
+    for page in pdf.pages:
+        if "/StructParents" in page.obj:
+            marked = [e for e in keys[int(page.obj.StructParents)] if e is not None]
+            assert all(e.Pg.objgen == page.obj.objgen for e in marked if "/Pg" in e)
+    dests = list(pdf.Root.Names.Dests.Names)
+    anchors = {str(dests[i]): pages[dests[i + 1][0].objgen] for i in range(0, len(dests), 2)}
+    assert anchors["profile-al-kadhimi"] == 3 and anchors["profile-wierzbicki"] == 9
+    contents_links = [str(a.Dest) for a in pdf.pages[1].obj.Annots if "/Dest" in a]
+    assert {"profile-al-kadhimi", "profile-ortega-baines", "profile-wierzbicki"} <= set(
+        contents_links
+    )
+    assert not any("/A" in a and "pressroom-anchor" in str(a.A.get("/URI", "")) for p in
+                   pdf.pages for a in p.obj.get("/Annots") or [])  # fmt: skip
+
+
 def test_archive_is_pdf_a_with_the_sources_attached(sample):
     root = sample[0]
     reader = pypdf.PdfReader(edition_pdf(root, "archive"))
