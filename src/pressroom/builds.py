@@ -562,6 +562,20 @@ class PieceCache:
                 path.unlink(missing_ok=True)
 
 
+def start_workers_server():
+    """Start the server that workers fork from, if it is not running yet.
+
+    It imports WeasyPrint (half a second); started before the build is planned, that
+    happens on another core while this process reads the workspace.
+    """
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pressroom.api", "pressroom.builds", "weasyprint"])
+    forkserver.ensure_running()
+    return context
+
+
 class LocalPool(TaskPool):
     """Worker processes on this machine, at most ``workers`` at once, under the limits.
 
@@ -578,8 +592,7 @@ class LocalPool(TaskPool):
         self.root = root
         self.workers = workers
         self.limits = limits
-        self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["pressroom.api", "pressroom.builds", "weasyprint"])
+        self.context = start_workers_server()
         self.pending: list[Task] = []
         self.idle: list[tuple] = []  # (process, connection)
         self.running: dict = {}  # connection -> (process, task, started)

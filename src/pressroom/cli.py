@@ -140,9 +140,11 @@ def build(
             _report_unchanged(output, previous, root)
             return
 
-    from .builds import UnknownTarget, plan_build, write_report
+    from .builds import UnknownTarget, plan_build, start_workers_server, write_report
 
     workspace = _require_workspace()
+    if not scheduler:
+        start_workers_server()  # it loads the engine while the build is planned
     try:
         plan = plan_build(workspace, targets, formats, layout)
     except UnknownTarget as error:

@@ -27,6 +27,18 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+if yaml.__with_libyaml__:
+
+    class _FastLoader(yaml.CSafeLoader):
+        """The same loader with libyaml's parser: ten times faster on a clean file.
+        A file it cannot read is read again by the pure-Python loader, whose error
+        messages (line, column, context) are the ones pressroom reports."""
+
+    _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _LOADERS: tuple[type, ...] = (_FastLoader, _Loader)
+else:  # pragma: no cover - PyYAML's wheels include libyaml
+    _LOADERS = (_Loader,)
+
 
 @dataclass
 class LineMap:
@@ -63,7 +75,16 @@ def load_yaml(
     tags that would build Python objects, and for documents that expand (through
     aliases, the "billion laughs") to more than ``max_nodes`` values.
     """
-    loader = _Loader(text)
+    for loader_class in _LOADERS[:-1]:
+        try:
+            return _load(loader_class, text, source, first_line, max_nodes)
+        except (ContentError, yaml.YAMLError, ValueError, TypeError):
+            pass  # read it again, below, for the message
+    return _load(_LOADERS[-1], text, source, first_line, max_nodes)
+
+
+def _load(loader_class: type, text: str, source: Path, first_line: int, max_nodes: int):
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is not None:
