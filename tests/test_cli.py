@@ -185,3 +185,48 @@ def test_new_layout_and_new_profile_render_at_once_and_never_overwrite(workspace
     listing = run("layouts").output
     assert "house  [layouts/house]  extends magazine (built-in)" in listing
     assert "    accent = #a4262c  (css) Kickers, rules, drop cap" in listing
+
+
+@pytest.mark.slow
+def test_render_command_matches_the_library_byte_for_byte(workspace, tmp_path):
+    """`pressroom render` lays out in a process forked at start (see engine.py): the
+    PDF is the one the library writes in-process."""
+    from pressroom import render_to_file
+
+    path = workspace.profile("p")
+    env = {"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin"}
+    command = [
+        sys.executable,
+        "-m",
+        "pressroom",
+        "render",
+        str(path),
+        "-o",
+        str(tmp_path / "a.pdf"),
+    ]
+    done = subprocess.run(command, cwd=workspace.root, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+        render_to_file(path, tmp_path / "b.pdf")
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+@pytest.mark.slow
+def test_render_command_reports_an_engine_refusal(workspace, tmp_path):
+    folder = workspace.root / "layouts" / "leak"
+    folder.mkdir(parents=True)
+    (folder / "layout.yaml").write_text("name: leak\nextends: magazine\nstylesheets: [leak.css]\n")
+    (folder / "leak.css").write_text("body { background: url(file:///etc/passwd) }\n")
+    path = workspace.profile("p")
+    out = tmp_path / "out.pdf"
+    command = [sys.executable, "-m", "pressroom", "render", str(path), "-o", str(out)]
+    done = subprocess.run(
+        [*command, "--layout", "leak"], cwd=workspace.root, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert (
+        "p.md: error: resource refused: 'file:///etc/passwd' is outside the workspace"
+        in done.stderr
+    )
+    assert not out.exists()

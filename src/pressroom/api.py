@@ -12,6 +12,7 @@ from .editions import Edition, inspect_edition, inspect_profiles, profile_index
 from .formats import OutputFormat
 from .layouts import (
     DEFAULT_FORMAT,
+    HtmlDocument,
     find_layout,
     render_profile_html,
     variable_diagnostics,
@@ -37,14 +38,21 @@ def output_format(workspace: Workspace, name: str | None) -> OutputFormat:
 
 def render(profile: Profile, layout: str | None = None, format: str | None = None) -> RenderResult:
     """Render a loaded profile with its layout (or ``layout``) in a format (default ``screen``)."""
-    chosen = find_layout(layout or profile.layout, profile.workspace)
-    fmt = output_format(profile.workspace, format)
-    notes = _variable_check(variable_diagnostics(chosen, profile.workspace, None, [profile]))
-    document = render_profile_html(profile, chosen, fmt)
+    document, notes = profile_document(profile, layout, format)
     limits = profile.workspace.config.limits
     result = render_document(document, resource_roots(profile.workspace), limits)
     result.warnings[:0] = notes
     return result
+
+
+def profile_document(
+    profile: Profile, layout: str | None = None, format: str | None = None
+) -> tuple[HtmlDocument, list[str]]:
+    """What :func:`render` hands to the engine: the HTML document, and warnings about it."""
+    chosen = find_layout(layout or profile.layout, profile.workspace)
+    fmt = output_format(profile.workspace, format)
+    notes = _variable_check(variable_diagnostics(chosen, profile.workspace, None, [profile]))
+    return render_profile_html(profile, chosen, fmt), notes
 
 
 def _variable_check(diagnostics: list[Diagnostic]) -> list[str]:

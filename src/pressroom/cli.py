@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 from . import __version__
 from .diagnostics import ContentError, Diagnostic, PressroomError, display_path
+from .output import write_atomic
 
 
 def _echo_diagnostics(diagnostics: list[Diagnostic], root: Path | None) -> None:
@@ -58,13 +59,17 @@ def main() -> None:
 @click.option(
     "--layout", "layout", metavar="NAME", help="Use this layout instead of the profile's."
 )
-def render(file: Path, output: Path | None, layout: str | None) -> None:
+@click.option("--format", "format_name", metavar="NAME", help="Output format (default: screen).")
+def render(file: Path, output: Path | None, layout: str | None, format_name: str | None) -> None:
     """Render one profile FILE to PDF (works outside any workspace too)."""
-    from . import api
-
     if not file.exists():
         raise click.BadParameter(f"'{file}' does not exist", param_hint="FILE")
     started = time.perf_counter()
+    from .engine import Engine
+
+    engine = Engine()  # loads WeasyPrint on another core while the profile is read
+    from . import api
+
     try:
         from .config import workspace_for_file
 
@@ -77,13 +82,22 @@ def render(file: Path, output: Path | None, layout: str | None) -> None:
                 if workspace.is_standalone
                 else workspace.output_dir / f"{profile.slug}.pdf"
             )
-        result = api.render_to_file(profile, output, layout)
+        document, notes = api.profile_document(profile, layout, format_name)
+        limits = workspace.config.limits
+        result = engine.render(document, api.resource_roots(workspace), limits)
+        result.warnings[:0] = notes
+        write_atomic(output, result.pdf)
+    except OSError as error:
+        click.echo(f"{display_path(output)}: error: cannot write: {error.strerror}", err=True)
+        sys.exit(1)
     except ContentError as error:
         _echo_diagnostics(error.diagnostics, Path.cwd())
         sys.exit(1)
     except PressroomError as error:
         click.echo(f"{display_path(file)}: error: {error}", err=True)
         sys.exit(1)
+    finally:
+        engine.close()
     for warning in result.warnings:
         click.echo(f"{display_path(file)}: warning: {warning}", err=True)
     seconds = time.perf_counter() - started
@@ -177,7 +191,6 @@ def build(
 
 def _report_unchanged(output: Path, report: dict, root: Path) -> None:
     """A no-op build: the last report again, every item up to date."""
-    from .output import write_atomic
 
     for item in report["items"]:
         item["status"], item["seconds"] = "cached", 0
@@ -426,7 +439,6 @@ def proof(
         sheet = contact_sheet(pdf, columns=columns, rtl=rtl, title=title)
     except PressroomError as error:
         raise click.ClickException(f"{pdf}: {error}") from None
-    from .output import write_atomic
     from .proofs import png_bytes
 
     write_atomic(destination, png_bytes(sheet))
@@ -479,7 +491,6 @@ def _proof_source(target: str, format_name: str | None) -> tuple[Path, str, bool
 
 
 def _proof_diff(old: Path, new: Path, folder: Path) -> int:
-    from .output import write_atomic
     from .proofs import differences, png_bytes
 
     if old.is_dir() and new.is_dir():

@@ -17,16 +17,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from unittest import mock
 
 from . import __version__
-from .config import Limits
 from .diagnostics import RenderError, display_path
-from .layouts import HtmlDocument
 from .resources import IMAGE_SUFFIXES, ResourceRefused, image_problem, resolve_local
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # kept out of the import: an engine process loads this module alone
     from weasyprint.urls import URLFetcher
+
+    from .config import Limits
+    from .layouts import HtmlDocument
 
 
 def confined_fetcher(roots: Sequence[Path], limits: Limits | None = None) -> URLFetcher:
@@ -36,7 +36,10 @@ def confined_fetcher(roots: Sequence[Path], limits: Limits | None = None) -> URL
     ``rel=attachment`` links, ICC profiles) comes through here: no network, no file
     outside the roots, nothing over the size limits, no image that fails its checks.
     """
-    limits = limits or Limits()
+    if limits is None:
+        from .config import Limits
+
+        limits = Limits()
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class ConfinedFetcher(URLFetcher):
@@ -293,8 +296,14 @@ def _write(rendered, document: HtmlDocument) -> bytes:
     # PDF/X-4 metadata carries a random document id; derive it from the document
     # instead, so that the same inputs always give the same bytes.
     seed = f"pressroom:{rendered.metadata.title}:{fmt.name}:{len(rendered.pages)}"
-    with mock.patch("weasyprint.pdf.metadata.uuid4", lambda: uuid.uuid5(uuid.NAMESPACE_URL, seed)):
+    from weasyprint.pdf import metadata
+
+    original = metadata.uuid4
+    metadata.uuid4 = lambda: uuid.uuid5(uuid.NAMESPACE_URL, seed)
+    try:
         return rendered.write_pdf(finisher=finisher, **options)
+    finally:
+        metadata.uuid4 = original
 
 
 def _image_options(fmt) -> dict:

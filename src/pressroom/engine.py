@@ -1,0 +1,110 @@
+"""One render in a process that loads the engine while pressroom prepares the document.
+
+``pressroom render`` of one profile spends about 0.45 s importing WeasyPrint and
+0.2 s importing what turns Markdown into HTML (pydantic, Jinja, Babel, markdown-it).
+Done one after the other, the second is pure overhead; here a process started first
+imports WeasyPrint on another core while this one reads the profile and runs the
+layout's templates, then lays out the document it is sent. Only the standard library
+is imported here, and only plain data crosses (the render process never loads the
+content stack). Used by ``pressroom render``; builds have their own long-lived workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+ENGINE_MODULES = ("weasyprint", "pressroom.render")
+
+
+class Engine:
+    """A render process, forked at once, that imports the engine and waits for a document."""
+
+    def __init__(self) -> None:
+        self.process = None
+        # A plain fork (no new interpreter): the command has loaded almost nothing yet,
+        # so the child starts in a millisecond. Forking a process that runs other
+        # threads is unsafe (a lock held elsewhere stays held in the child): then the
+        # document is rendered here instead.
+        if sys.platform != "linux" or threading.active_count() > 1:
+            return
+        context = multiprocessing.get_context("fork")
+        self.connection, there = context.Pipe()
+        self.process = context.Process(target=_serve, args=(there,), daemon=True)
+        self.process.start()
+        there.close()
+
+    def render(self, document, roots: list[Path], limits) -> Any:
+        """``render.render_document`` in the engine: the same result, or the same error."""
+        from .diagnostics import RenderError
+
+        if self.process is None:
+            from .render import render_document
+
+            return render_document(document, roots, limits)
+
+        plain = SimpleNamespace(**{name: getattr(document, name) for name in _DOCUMENT_FIELDS})
+        plain.output_format = SimpleNamespace(**document.output_format.model_dump())
+        limit_values = SimpleNamespace(**limits.model_dump())
+        source_date = os.environ.get("SOURCE_DATE_EPOCH")
+        try:
+            self.connection.send((plain, roots, limit_values, source_date))
+            kind, value = self.connection.recv()
+        except (EOFError, OSError):
+            self.process.join(5)
+            raise RenderError(
+                f"the render process ended without a result (exit code {self.process.exitcode})"
+            ) from None
+        finally:
+            self.connection.close()
+        self.process.join(5)
+        if kind == "error":
+            raise RenderError(value)
+        return value
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.connection.close()
+            self.process.join(1)
+            if self.process.is_alive():
+                self.process.kill()
+
+
+_DOCUMENT_FIELDS = (
+    "html",
+    "base_url",
+    "stylesheets",
+    "extra_css",
+    "metadata",
+    "attachments",
+    "extra_roots",
+    "root",
+)
+
+
+def _serve(connection) -> None:
+    import importlib
+
+    for name in ENGINE_MODULES:
+        importlib.import_module(name)
+    from .diagnostics import PressroomError
+    from .render import render_document
+
+    try:
+        document, roots, limits, source_date = connection.recv()
+    except (EOFError, OSError):  # not needed after all (the profile had errors)
+        return
+    if source_date is None:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+    else:
+        os.environ["SOURCE_DATE_EPOCH"] = source_date
+    try:
+        connection.send(("ok", render_document(document, roots, limits)))
+    except PressroomError as error:
+        connection.send(("error", str(error)))
+    connection.close()
