@@ -28,6 +28,7 @@ from .config import CONFIG_FILE, Limits, Workspace, builtin_root
 from .content import Profile, inspect_profile, slug_from_path
 from .diagnostics import ContentError, Diagnostic, PressroomError, display_path
 from .editions import Edition, inspect_edition, inspect_profiles, profile_index
+from .engine import start_workers_server
 from .layouts import FRONT, find_layout
 from .output import write_atomic
 from .pieces import EditionPlan, PieceResult, PieceSpec, render_piece
@@ -560,20 +561,6 @@ class PieceCache:
         for path in self.folder.iterdir():
             if path.name.split(".")[0].split("-")[0] not in keep:
                 path.unlink(missing_ok=True)
-
-
-def start_workers_server():
-    """Start the server that workers fork from, if it is not running yet.
-
-    It imports WeasyPrint (half a second); started before the build is planned, that
-    happens on another core while this process reads the workspace.
-    """
-    from multiprocessing import forkserver
-
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pressroom.api", "pressroom.builds", "weasyprint"])
-    forkserver.ensure_running()
-    return context
 
 
 class LocalPool(TaskPool):

@@ -153,12 +153,14 @@ def build(
         if previous is not None:  # nothing changed since a build that succeeded
             _report_unchanged(output, previous, root)
             return
+    if not scheduler:
+        from .engine import start_workers_server
 
-    from .builds import UnknownTarget, plan_build, start_workers_server, write_report
+        start_workers_server()  # it loads the engine while the build is planned
+
+    from .builds import UnknownTarget, plan_build, write_report
 
     workspace = _require_workspace()
-    if not scheduler:
-        start_workers_server()  # it loads the engine while the build is planned
     try:
         plan = plan_build(workspace, targets, formats, layout)
     except UnknownTarget as error:

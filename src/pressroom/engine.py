@@ -20,6 +20,21 @@ from types import SimpleNamespace
 from typing import Any
 
 ENGINE_MODULES = ("weasyprint", "pressroom.render")
+WORKER_MODULES = ["pressroom.api", "pressroom.builds", "weasyprint"]
+
+
+def start_workers_server():
+    """Start the server that build workers fork from, if it is not running yet.
+
+    It imports WeasyPrint and pressroom (over half a second); started as the command
+    starts, that happens on another core while this process checks and plans the build.
+    """
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_MODULES)
+    forkserver.ensure_running()
+    return context
 
 
 class Engine:

@@ -13,8 +13,8 @@ timelines and illustrations, and one edition holding them all), then prints medi
 - the full build with ``--jobs 1`` and ``--jobs 2`` (wall time, pages per second,
   speed-up) against the engine floor: plain WeasyPrint rendering the same documents in
   two pre-forked workers;
-- a no-op rebuild, a rebuild after editing one profile's text, and after editing one
-  shared CSS file (whole processes);
+- a no-op rebuild, a rebuild after editing one profile's body text, its title (the
+  contents page changes too), and one shared CSS file (whole processes);
 - the peak memory (maximum resident set) of the largest process.
 """
 
@@ -207,10 +207,15 @@ def main() -> None:
         seconds, peak = timed([*pressroom, "build"], root)
         record("no-op rebuild", seconds)
         text = one.read_text()
-        one.write_text(text.replace("Profile number 0", "Profile number zero", 1))
+        # A correction in the body: the profile's own PDF and its piece of the edition.
+        one.write_text(text.replace("## Section 1\n\n", "## Section 1\n\nIndeed, ", 1))
         seconds, peak = timed([*pressroom, "build"], root)
         record("rebuild after one profile's text", seconds)
         worker_peak = max(worker_peak, json.loads(report_path.read_text())["peak_worker_mb"])
+        # A new headline: the contents page changes too.
+        one.write_text(text.replace("Profile number 0", "Profile number zero", 1))
+        seconds, peak = timed([*pressroom, "build"], root)
+        record("rebuild after one profile's title", seconds)
         one.write_text(text)
         timed([*pressroom, "build"], root)
         css = root / "layouts" / "bench" / "bench.css"
