@@ -219,6 +219,7 @@ def run_build(
     on_outcome: Callable[[Outcome], None] | None = None,
     strict: bool = False,
     scheduler: str | None = None,
+    pool: TaskPool | None = None,
 ) -> list[Outcome]:
     """Run the plan's jobs (in ``jobs`` worker processes) and return every outcome.
 
@@ -227,7 +228,8 @@ def run_build(
     An edition is rendered as pieces (see :mod:`pressroom.pieces`): each piece is a
     task of its own, cached under ``output_dir/.pressroom-cache`` by everything it
     depends on, so an edit re-renders only the pieces it touches. ``scheduler``, the
-    address of a Dask scheduler, runs the renders on that cluster instead.
+    address of a Dask scheduler, runs the renders on that cluster instead; ``pool``, a
+    pool the caller keeps between builds (the preview does), runs them there.
     """
     for job in plan.jobs:
         job.strict = strict
@@ -267,13 +269,16 @@ def run_build(
         if on_outcome:
             on_outcome(outcome)
 
-    if todo:
+    if todo and pool is not None:
+        _run_tasks(workspace, plan, todo, pool, cache, hints, finish)
+        manifest[PAGE_HINTS] = hints
+    elif todo:
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) * 8))
         limits = workspace.config.limits
         if scheduler:
             from .distributed import DaskPool
 
-            pool: TaskPool = DaskPool(scheduler, str(workspace.root), limits)
+            pool = DaskPool(scheduler, str(workspace.root), limits)
         else:
             pool = LocalPool(str(workspace.root), workers, limits)
         with pool:

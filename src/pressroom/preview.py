@@ -1,7 +1,8 @@
 """Live preview: ``pressroom serve`` shows the workspace's PDFs as pages in a browser.
 
 The server builds the workspace exactly as ``pressroom build`` does (same outputs,
-same cache, so a save re-renders only what depends on the saved file), then shows
+same cache, so a save re-renders only what depends on the saved file; its render
+workers stay warm from one rebuild to the next), then shows
 each item's pages as images rasterised from those PDFs. A watcher rebuilds on every
 save; the open page hears about it over Server-Sent Events and updates by itself.
 A file that breaks shows its error (file, line, message) where the pages were.
@@ -20,6 +21,7 @@ import asyncio
 import contextlib
 import datetime
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -77,6 +79,22 @@ class Preview:
         self.state = PreviewState()
         self.lock = threading.Lock()
         self._images: dict[tuple, bytes] = {}
+        self._pool = None  # render workers kept warm from one rebuild to the next
+
+    def _workers(self, workspace):
+        from .builds import LocalPool
+
+        limits = workspace.config.limits
+        if self._pool is None or self._pool.limits != limits:
+            self.close()
+            workers = self.jobs or os.cpu_count() or 1
+            self._pool = LocalPool(str(self.root), workers, limits)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def build(self) -> PreviewState:
         """Build the workspace (incrementally) and publish what came out."""
@@ -89,7 +107,7 @@ class Preview:
         try:
             workspace = Workspace.load(self.root)
             plan = plan_build(workspace)
-            outcomes = run_build(workspace, plan, self.jobs)
+            outcomes = run_build(workspace, plan, pool=self._workers(workspace))
             write_report(workspace, outcomes)
             state.items = _items(workspace, plan, outcomes)
             state.problems = [
@@ -241,6 +259,7 @@ def create_app(preview: Preview, watch: bool = True):
             yield
         finally:
             loop_task.cancel()
+            preview.close()
 
     routes = [
         Route("/", page),
