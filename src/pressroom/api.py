@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import Workspace, workspace_for_file
-from .content import Profile, inspect_profile, resource_roots
+from .content import Profile, resource_roots
 from .content import load_profile as _load_profile
 from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
 from .editions import Edition, inspect_edition, inspect_profiles, profile_index
@@ -18,7 +18,7 @@ from .layouts import (
     variable_diagnostics,
 )
 from .output import write_atomic
-from .pieces import EditionPlan, render_piece
+from .pieces import EditionPlan, load_profiles, render_piece
 from .render import RenderResult, render_document
 
 
@@ -95,23 +95,13 @@ def render_edition(edition: Edition, format: str, layout: str | None = None) -> 
     Raises :class:`ContentError` naming any profile of the edition that has errors.
     """
     workspace = edition.workspace
-    profiles, problems = [], []
-    for path in edition.profile_paths:
-        profile, found = inspect_profile(path, workspace)
-        if profile is None:
-            problems += [d for d in found if d.is_error]
-        else:
-            profiles.append(profile)
-    if problems:
+    try:
+        profiles = load_profiles(edition.profile_paths, workspace)
+    except ContentError as error:
+        problems = error.diagnostics
         broken = sorted({display_path(d.path, workspace.root) for d in problems if d.path})
-        problems.insert(
-            0,
-            Diagnostic(
-                edition.source, None, None,
-                f"edition cannot be built: {', '.join(broken)} has errors",
-            ),
-        )  # fmt: skip
-        raise ContentError(problems)
+        message = f"edition cannot be built: {', '.join(broken)} has errors"
+        raise ContentError([Diagnostic(edition.source, None, None, message), *problems]) from None
     chosen = find_layout(layout or workspace.config.layout, workspace)
     fmt = output_format(workspace, format)
     notes = _variable_check(variable_diagnostics(chosen, workspace, edition, profiles))

@@ -9,6 +9,7 @@ in :func:`fingerprint`.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import functools
 import hashlib
@@ -345,8 +346,9 @@ class Failure:
     fatal: bool = False  # the worker that ran it must not run another
 
 
-class TaskPool:
-    """Runs tasks somewhere and hands back their results, in the order they finish."""
+class TaskPool(abc.ABC):
+    """Runs tasks somewhere and hands back their results, in the order they finish
+    (:class:`LocalPool` here, ``distributed.DaskPool`` on a cluster)."""
 
     def __enter__(self) -> TaskPool:
         return self
@@ -354,19 +356,19 @@ class TaskPool:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def submit(self, task: Task) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def submit(self, task: Task) -> None: ...
 
+    @abc.abstractmethod
     def completed(self) -> Iterable[tuple[Task, object]]:
         """Wait for at least one task to finish; yield (task, result) for each that did."""
-        raise NotImplementedError
 
     @property
-    def busy(self) -> bool:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def busy(self) -> bool: ...
 
-    def close(self) -> None:
-        pass
+    @abc.abstractmethod
+    def close(self) -> None: ...
 
 
 def _run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish) -> None:
@@ -469,17 +471,8 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
         pdf, offprints, pages = plan.assemble()
         warnings, findings = plan.messages()
         outcome.messages = [f"warning: {w}" for w in warnings] + findings
-        if _refused(outcome, findings, run.job.strict):
-            pass
-        else:
-            parts = {run.job.item: (pdf, pages), **offprints}
-            for slug, path in run.job.outputs.items():
-                data, count = parts[slug]
-                write_atomic(path, data)
-                outcome.outputs.append(Output(str(path), count, len(data)))
-    except OSError as error:
-        outcome.status = "failed"
-        outcome.messages = [f"cannot write the PDF: {error.strerror or error}"]
+        if not _refused(outcome, findings, run.job.strict):
+            _write_parts(outcome, run.job, {run.job.item: (pdf, pages), **offprints})
     except Exception as error:  # a broken piece must fail this edition, not the build
         outcome.status = "failed"
         outcome.messages = [f"cannot assemble the edition: {type(error).__name__}: {error}"]
@@ -735,7 +728,7 @@ def execute(root: str, job: Job) -> Outcome:
         workspace = Workspace.load(Path(root))
         profile = api.load_profile(job.source, workspace)
         result = api.render(profile, job.layout, job.format)
-        findings = _preflight(job, workspace, result, [job.source])
+        findings = _preflight(job, workspace, result, profile)
         outcome.messages = [f"warning: {w}" for w in result.warnings] + findings
         if not _refused(outcome, findings, job.strict):
             outcome.payload = {job.item: (result.pdf, result.pages)}
@@ -756,9 +749,14 @@ def _write_outputs(outcome: Outcome, job: Job) -> None:
         if outcome.ok:
             outcome.status = "failed"
         return
+    _write_parts(outcome, job, payload)
+
+
+def _write_parts(outcome: Outcome, job: Job, parts: dict[str, tuple[bytes, int]]) -> None:
+    """Write each output of a job (slug -> PDF and pages) atomically, or fail it saying why."""
     try:
         for slug, path in job.outputs.items():
-            data, pages = payload[slug]
+            data, pages = parts[slug]
             write_atomic(path, data)
             outcome.outputs.append(Output(str(path), pages, len(data)))
     except OSError as error:
@@ -766,20 +764,14 @@ def _write_outputs(outcome: Outcome, job: Job) -> None:
         outcome.messages = [f"cannot write the PDF: {error.strerror or error}"]
 
 
-def _preflight(job: Job, workspace: Workspace, result, sources: list[Path]) -> list[str]:
-    """Preflight findings for a job's main PDF and its profiles' content, as messages."""
+def _preflight(job: Job, workspace: Workspace, result, profile: Profile) -> list[str]:
+    """Preflight findings for a profile job's PDF and the profile's content, as messages."""
     from .preflight import Finding, content_findings, pdf_findings
 
     found = [Finding(page, message, "error") for page, message in result.layout_problems]
     found += pdf_findings(result.pdf, workspace.formats[job.format])
     messages = [f.format() for f in found]
-    for source in sources:
-        profile, _ = inspect_profile(source, workspace)
-        if profile is not None:
-            messages += [
-                "preflight: " + d.format(workspace.root) for d in content_findings(profile)
-            ]
-    return messages
+    return messages + ["preflight: " + d.format(workspace.root) for d in content_findings(profile)]
 
 
 def fingerprint(

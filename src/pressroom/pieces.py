@@ -67,7 +67,7 @@ def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
     if edition is None:
         raise ContentError(diagnostics)
     wanted = list(edition.meta.profiles) if spec.part == FRONT else _needed(spec, edition)
-    profiles = _load([index[slug] for slug in wanted], workspace)
+    profiles = load_profiles([index[slug] for slug in wanted], workspace)
     layout = find_layout(spec.layout or workspace.config.layout, workspace)
     fmt = workspace.formats[spec.format]
     pages = dict(spec.pages)
@@ -98,7 +98,8 @@ def _needed(spec: PieceSpec, edition: Edition) -> list[str]:
     return [spec.part, *(s for s in edition.meta.profiles if s in pages and s != spec.part)]
 
 
-def _load(paths: Iterable[Path], workspace: Workspace) -> list[Profile]:
+def load_profiles(paths: Iterable[Path], workspace: Workspace) -> list[Profile]:
+    """The profiles of an edition; raise :class:`ContentError` with every error of every one."""
     profiles, problems = [], []
     for path in paths:
         profile, found = inspect_profile(path, workspace)
