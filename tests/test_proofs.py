@@ -40,25 +40,61 @@ def built(tmp_path_factory):
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
+# The sheet's geometry, as contact_sheet() lays it out at 1600 px with a title.
+SHEET_WIDTH, MARGIN, GAP, LABEL = 1600, 24, 28, 18
+SPREAD_WIDTH = (SHEET_WIDTH - 2 * MARGIN - 2 * GAP) // 3
+PAGE_WIDTH = SPREAD_WIDTH // 2
+PAGE_HEIGHT = round(PAGE_WIDTH * 841.89 / 595.28)  # A4
+TOP = MARGIN + LABEL + 12  # under the title
+
+
+def page_slot(spread: int, side: int) -> tuple[int, int, int, int]:
+    """The box of one page of the sheet (spread counted from 0, side 0 left, 1 right), inset by
+    a few pixels so the thumbnail's outline and rounding stay out of it."""
+    row, column = divmod(spread, 3)
+    left = MARGIN + column * (SPREAD_WIDTH + GAP) + side * PAGE_WIDTH
+    top = TOP + row * (PAGE_HEIGHT + LABEL + GAP)
+    inset = 4
+    return (left + inset, top + inset, left + PAGE_WIDTH - inset, top + PAGE_HEIGHT - inset)
+
+
+def share(sheet: Image.Image, box, test) -> float:
+    """The fraction of pixels in ``box`` for which ``test(r, g, b)`` holds."""
+    area = sheet.crop(box)
+    pixels = area.get_flattened_data() if hasattr(area, "get_flattened_data") else area.getdata()
+    return sum(1 for p in pixels if test(*p)) / (area.width * area.height)
+
+
+def is_background(r, g, b) -> bool:
+    return (r, g, b) == BACKGROUND  # drawn by the sheet itself: no anti-aliasing to allow for
+
+
+def is_paper(r, g, b) -> bool:
+    return min(r, g, b) >= 235  # white, or text and rules anti-aliased into it
+
+
+def is_dark(r, g, b) -> bool:
+    return r + g + b < 240
+
+
 def test_contact_sheet_of_an_edition(built):
     result = CliRunner().invoke(main, ["proof", "2021-winter", "--format", "screen", "-o", "s.png"])
     assert result.exit_code == 0, result.output
     sheet = Image.open(built / "s.png").convert("RGB")
-    assert sheet.width == 1600
+    assert sheet.width == SHEET_WIDTH
     # Three spreads per row: [-, 1] [2, 3] [4, 5] / [6, 7] [8, 9] [10, -]: two rows.
-    spread_width = (1600 - 2 * 24 - 2 * 28) // 3
-    page_width = spread_width // 2
-    row_y = 24 + 30 + 100  # inside the first row of pages, under the title
-    left_of_cover = (24 + page_width // 2, row_y)
-    cover = (24 + page_width + page_width // 2, row_y)
-    assert sheet.getpixel(left_of_cover) == BACKGROUND  # nothing faces the cover
-    assert sum(sheet.getpixel(cover)) < 200  # the cover's dark sky
-    contents = (24 + spread_width + 28 + page_width // 2, row_y)
-    assert sheet.getpixel(contents) == (255, 255, 255)  # page 2 sits left of page 3
-    page_height = round(page_width * 841.89 / 595.28)
-    second_row = row_y + page_height + 18 + 28
-    last_right = (24 + 2 * (spread_width + 28) + page_width + page_width // 2, second_row)
-    assert sheet.getpixel(last_right) == BACKGROUND  # page 10 has no facing page
+    assert sheet.height == TOP + 2 * (PAGE_HEIGHT + LABEL + GAP) - GAP + MARGIN
+    assert share(sheet, page_slot(0, 0), is_background) == 1  # nothing faces the cover
+    cover = page_slot(0, 1)
+    sky = (cover[0], cover[1], cover[2], cover[1] + (cover[3] - cover[1]) // 5)
+    assert share(sheet, sky, is_dark) > 0.6  # the cover's dark sky, over its title
+    # Page 2 (the contents: mostly white, some text) sits left of page 3 (the opener, with art).
+    contents, opener = page_slot(1, 0), page_slot(1, 1)
+    assert 0.8 < share(sheet, contents, is_paper) < 1
+    assert 0.3 < share(sheet, opener, is_paper) < 0.8
+    assert share(sheet, contents, is_background) + share(sheet, opener, is_background) < 0.01
+    assert share(sheet, page_slot(5, 1), is_background) == 1  # page 10 has no facing page
+    assert share(sheet, page_slot(5, 0), is_paper) > 0.75
 
 
 def test_contact_sheet_of_a_pdf_file_needs_no_workspace(built, tmp_path):
