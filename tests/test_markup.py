@@ -73,3 +73,9 @@ def test_lists_links_and_emphasis_are_commonmark():
 def test_image_references_carry_file_lines():
     refs = image_references("Text\n\n![a](one.png)\n\nMore ![b](two.png)\n", first_line=10)
     assert [(r.src, r.line) for r in refs] == [("one.png", 12), ("two.png", 14)]
+
+
+def test_pipe_tables_become_html_tables():
+    body = render_body("Text.\n\n| Port | Tonnage |\n|---|---|\n| Lisbon | 12,000 |\n")
+    assert "<table>" in body.html and "<th>Port</th>" in body.html
+    assert "<td>Lisbon</td>" in body.html and "<td>12,000</td>" in body.html

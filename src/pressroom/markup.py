@@ -66,7 +66,7 @@ class Body:
 
 def _markdown(quotes: str = "“”‘’") -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": quotes})
-    md.enable(["replacements", "smartquotes"])
+    md.enable(["replacements", "smartquotes", "table"])  # GFM tables: what import writes
     md.use(footnote_plugin)
     md.use(container_plugin, PULL_QUOTE, render=_render_pull_quote)
     for slot in SLOTS:
