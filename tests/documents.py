@@ -107,20 +107,17 @@ class WordDocument:
         )
 
     def insertion(self, paragraph, text: str) -> None:
-        self._change_id += 1
-        paragraph._p.append(
-            _w(
-                f'<w:ins w:id="{self._change_id}" w:author="Editor" w:date="2024-01-01T00:00:00Z">'
-                f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:ins>'
-            )
-        )
+        self._tracked_change(paragraph, "w:ins", "w:t", text)
 
     def deletion(self, paragraph, text: str) -> None:
+        self._tracked_change(paragraph, "w:del", "w:delText", text)
+
+    def _tracked_change(self, paragraph, tag: str, text_tag: str, text: str) -> None:
         self._change_id += 1
         paragraph._p.append(
             _w(
-                f'<w:del w:id="{self._change_id}" w:author="Editor" w:date="2024-01-01T00:00:00Z">'
-                f'<w:r><w:delText xml:space="preserve">{text}</w:delText></w:r></w:del>'
+                f'<{tag} w:id="{self._change_id}" w:author="Editor" w:date="2024-01-01T00:00:00Z">'
+                f'<w:r><{text_tag} xml:space="preserve">{text}</{text_tag}></w:r></{tag}>'
             )
         )
 

@@ -968,29 +968,23 @@ def front_matter(document: _Document, folder: str, source_name: str) -> tuple[st
     else:
         lines.append("# title: required: the headline (the document has no title or heading)")
         missing.append("title")
-    if document.dek:
-        lines.append(f"dek: {_scalar(document.dek)}")
-    if document.byline:
-        lines.append(f"byline: {_scalar(document.byline)}")
-    if document.date:
-        lines.append(f"date: {document.date}")
-    if document.lang:
-        lines.append(f"lang: {document.lang}")
+    optional = {"dek": document.dek, "byline": document.byline}
+    lines += [f"{key}: {_scalar(value)}" for key, value in optional.items() if value]
+    plain = {"date": document.date, "lang": document.lang}  # an ISO date and a tag: no quotes
+    lines += [f"{key}: {value}" for key, value in plain.items() if value]
     image = document.illustration
     if image is not None:
         lines += ["illustration:", f"  src: {_scalar(folder + image.name)}"]
-        if image.alt:
-            lines.append(f"  alt: {_scalar(image.alt)}")
-        else:
-            lines.append("  # alt: required: describe the picture for readers who cannot see it")
-            missing.append("illustration.alt")
-        if image.credit:
-            lines.append(f"  credit: {_scalar(image.credit)}")
-        else:
-            lines.append("  # credit: required: who made the picture, as printed (Photo: ...)")
-            missing.append("illustration.credit")
-        if image.caption:
-            lines.append(f"  caption: {_scalar(image.caption)}")
+        for key, value, hint in (
+            ("alt", image.alt, "describe the picture for readers who cannot see it"),
+            ("credit", image.credit, "who made the picture, as printed (Photo: ...)"),
+            ("caption", image.caption, None),
+        ):
+            if value:
+                lines.append(f"  {key}: {_scalar(value)}")
+            elif hint:
+                lines.append(f"  # {key}: required: {hint}")
+                missing.append(f"illustration.{key}")
     if document.facts:
         lines.append("facts:")
         for label, value in document.facts:
