@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -267,6 +268,35 @@ def test_screen_is_tagged_with_alt_texts_and_links(sample):
     assert "https://www.al-monitor.com/" in uris
 
 
+def structure_headings(path: Path) -> list[str]:
+    """Heading elements (/H1, /H2...) in reading order: the structure tree, depth first."""
+    found = []
+
+    def walk(node) -> None:
+        if isinstance(node, pikepdf.Array):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, pikepdf.Dictionary) and node.get("/Type") != "/MCR":
+            kind = str(node.get("/S", ""))
+            if kind[:2] == "/H" and kind[2:].isdigit():
+                found.append(kind[1:])
+            if "/K" in node:
+                walk(node.K)
+
+    with pikepdf.open(path) as pdf:
+        walk(pdf.Root.StructTreeRoot.K)
+    return found
+
+
+def test_headings_are_in_order_and_the_headline_comes_first(sample):
+    root = sample[0]
+    for path in (root / "build" / "al-kadhimi.pdf", root / "build" / "al-kadhimi-ar.pdf"):
+        headings = structure_headings(path)
+        assert headings[0] == "H1" and headings.count("H1") == 1, (path.name, headings)
+        levels = [int(h[1:]) for h in headings]
+        assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), headings
+
+
 def test_assembled_edition_keeps_one_consistent_structure_tree(sample):
     """The pieces' tagged structures, merged: every element under one Document element,
     on a page of this PDF, reachable from its page through the renumbered parent tree;
@@ -300,9 +330,13 @@ def test_assembled_edition_keeps_one_consistent_structure_tree(sample):
     anchors = {str(dests[i]): pages[dests[i + 1][0].objgen] for i in range(0, len(dests), 2)}
     assert anchors["profile-al-kadhimi"] == 3 and anchors["profile-wierzbicki"] == 9
     contents_links = [str(a.Dest) for a in pdf.pages[1].obj.Annots if "/Dest" in a]
-    assert {"profile-al-kadhimi", "profile-ortega-baines", "profile-wierzbicki"} <= set(
-        contents_links
-    )
+    # One annotation per link, described in the link's words (what a screen reader reads).
+    assert contents_links == ["profile-al-kadhimi", "profile-ortega-baines", "profile-wierzbicki"]
+    assert [str(a.Contents) for a in pdf.pages[1].obj.Annots] == [
+        "The Broker of Baghdad",
+        "The Woman Who Lets the River In",
+        "The Last Man Who Casts Letters",
+    ]
     assert not any("/A" in a and "pressroom-anchor" in str(a.A.get("/URI", "")) for p in
                    pdf.pages for a in p.obj.get("/Annots") or [])  # fmt: skip
 

@@ -214,12 +214,17 @@ def format_any_date(value: PartialDate | dt.date | None, lang: str = "en") -> st
     return str(value.year)
 
 
-def tie_last_words(text: str | None) -> Markup:
+def tie_last_words(text: str | None, link: bool = False) -> Markup:
     """Keep the last two words on one line (``<span class="tie">``, set ``nowrap`` by
     the layout), so a display line never ends with one word alone on it. The text
-    itself is unchanged, for copying, searching and bookmarks."""
+    itself is unchanged, for copying, searching and bookmarks.
+
+    Inside a link (``link=True``) the text is left as it is: WeasyPrint gives every
+    element inside a link an annotation of its own, and a screen reader would announce
+    the link twice (PDF/UA 7.18.5). A no-break space is no way out either: veraPDF 1.28
+    reports EB Garamond's no-break space glyph as .notdef."""
     words = str(text or "").split()
-    if len(words) < 3 or len(words[-1]) > 12:
+    if link or len(words) < 3 or len(words[-1]) > 12:
         return Markup.escape(" ".join(words))
     head = Markup.escape(" ".join(words[:-2]))
     tail = Markup.escape(" ".join(words[-2:]))

@@ -286,8 +286,12 @@ def _write(rendered, document: HtmlDocument) -> bytes:
     finishers = []
     if not fmt.links:
         finishers.append(_drop_annotations)
+    elif fmt.tagged:
+        finishers.append(_describe_links)
     if fmt.color == "cmyk":
         finishers.append(_tag_rgb_shadings)
+    if (fmt.pdf_variant or "").startswith("pdf/a"):
+        finishers.append(_archive_rules)
 
     def finisher(document, pdf) -> None:
         for step in finishers:
@@ -304,6 +308,41 @@ def _write(rendered, document: HtmlDocument) -> bytes:
         return rendered.write_pdf(finisher=finisher, **options)
     finally:
         metadata.uuid4 = original
+
+
+def _archive_rules(document, pdf) -> None:
+    """Two PDF/A rules WeasyPrint 70 misses: no image may ask viewers to interpolate it
+    (PDF/A 6.2.8-3), and each attachment is listed once in the catalog's /AF (WeasyPrint
+    lists it from the name tree and again as an object)."""
+    import pydyf
+
+    filespecs = []
+    for pdf_object in pdf.objects:
+        extra = getattr(pdf_object, "extra", None)
+        if extra is not None and extra.get("Subtype") == "/Image" and "Interpolate" in extra:
+            extra["Interpolate"] = "false"
+        if isinstance(pdf_object, dict) and pdf_object.get("Type") == "/Filespec":
+            filespecs.append(pdf_object.reference)
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"] = pydyf.Array(filespecs)
+
+
+def _describe_links(document, pdf) -> None:
+    """A link's description (``/Contents``, what a screen reader announces) is its text.
+
+    WeasyPrint writes the link's target there, which for a link between the pieces of
+    an edition is an internal token (``pressroom-anchor:...``); the link's own words
+    say where it goes."""
+    import pydyf
+
+    for page in document.pages:
+        for *_, box in page.links:
+            annotation = getattr(box, "link_annotation", None)
+            if annotation is None or box.element is None:
+                continue
+            words = " ".join("".join(box.element.itertext()).split())
+            if words:
+                annotation["Contents"] = pydyf.String(words)
 
 
 def _image_options(fmt) -> dict:
