@@ -23,6 +23,7 @@ from PIL import Image
 from pressroom.api import load_profile, render
 from pressroom.builds import build_workspace
 from pressroom.config import Workspace
+from pressroom.conformance import find_verapdf, validate
 
 from .conftest import REPO
 from .test_builds import EPOCH, copy_sample
@@ -30,49 +31,27 @@ from .test_builds import EPOCH, copy_sample
 pytestmark = pytest.mark.slow
 
 
+SHARED_COPY = REPO.parent / "shared" / "tools" / "verapdf" / "verapdf"
+
+
 @functools.cache
 def verapdf() -> tuple[list[str] | None, str]:
-    """The command that runs veraPDF, or None and why it cannot run here."""
-    for candidate in (
-        os.environ.get("VERAPDF"),
-        shutil.which("verapdf"),
-        str(REPO.parent / "shared" / "tools" / "verapdf" / "verapdf"),
-    ):
-        if not candidate or not Path(candidate).is_file():
-            continue
-        command = [candidate] if os.access(candidate, os.X_OK) else ["sh", candidate]
-        probe = subprocess.run([*command, "--version"], capture_output=True, text=True)
-        if probe.returncode == 0:
-            return command, ""
-        return None, f"veraPDF at {candidate} cannot run: {probe.stderr.strip()[-400:]}"
-    return None, "veraPDF not found: set VERAPDF=/path/to/verapdf (it needs Java 11+)"
+    """The command that runs veraPDF where pressroom finds it (VERAPDF, PATH), else the
+    workplace's shared copy beside the repository; or None, and why it cannot run here."""
+    command = find_verapdf() or (["sh", str(SHARED_COPY)] if SHARED_COPY.is_file() else None)
+    if command is None:
+        return None, "veraPDF not found: set VERAPDF=/path/to/verapdf (it needs Java 11+)"
+    probe = subprocess.run([*command, "--version"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return None, f"veraPDF ({command[-1]}) cannot run: {probe.stderr.strip()[-400:]}"
+    return command, ""
 
 
-def failures(flavour: str, files: list[Path]) -> list[str]:
+def failures(files: list[Path], variant: str) -> list[str]:
     """``file: clause-test (n x): description [first object]`` for every failed rule."""
-    done = subprocess.run(
-        [*verapdf()[0], "--flavour", flavour, "--format", "json", *map(str, files)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if done.returncode not in (0, 1):
-        pytest.fail(f"veraPDF could not run (exit {done.returncode}): {done.stderr[-2000:]}")
-    report = json.loads(done.stdout)
-    found, checked = [], set()
-    for job in report["report"]["jobs"]:
-        name = Path(job["itemDetails"]["name"]).name
-        results = job.get("validationResult") or []
-        for result in results if isinstance(results, list) else [results]:
-            checked.add(job["itemDetails"]["name"])
-            for rule in result["details"].get("ruleSummaries", []):
-                context = (rule.get("checks") or [{}])[0].get("context", "")
-                found.append(
-                    f"{name}: {rule['clause']}-{rule['testNumber']} ({rule['failedChecks']} x): "
-                    f"{rule['description'][:120]} [{context[-140:]}]"
-                )
-    assert len(checked) == len(files), "veraPDF did not report on every file"
-    return found
+    verdicts = validate([(path, variant) for path in files], verapdf()[0])
+    assert [v.path for v in verdicts] == files  # a verdict for every file
+    return [f"{v.path.name}: {failure}" for v in verdicts for failure in v.failures]
 
 
 SHAPES = {
@@ -153,43 +132,116 @@ def outputs(tmp_path_factory) -> dict[str, list[Path]]:
         Image.new("RGB", (600, 400), (120, 90, 60)).save(profiles / "bench.jpg", quality=85)
         shutil.copy(REPO / "assets" / "illustrations" / "al-kadhimi.svg", profiles / "portrait.svg")
         workspace = Workspace.load(root)
-        made = {"ua1": [], "3b": []}
+        made = {"pdf/ua-1": [], "pdf/a-3b": []}
         for slug, text in SHAPES.items():
             (profiles / f"shape-{slug}.md").write_text(text, encoding="utf-8")
             profile = load_profile(profiles / f"shape-{slug}.md", workspace)
             for layout in ("magazine", "dossier"):
-                for fmt, flavour in (("screen", "ua1"), ("archive", "3b")):
+                for fmt, variant in (("screen", "pdf/ua-1"), ("archive", "pdf/a-3b")):
                     out = root / "shapes" / f"{slug}-{layout}-{fmt}.pdf"
                     out.parent.mkdir(exist_ok=True)
                     out.write_bytes(render(profile, layout, fmt).pdf)
-                    made[flavour].append(out)
+                    made[variant].append(out)
     finally:
         if previous is None:
             del os.environ["SOURCE_DATE_EPOCH"]
         else:
             os.environ["SOURCE_DATE_EPOCH"] = previous
     built = [p for p in (root / "build").rglob("*.pdf") if ".pressroom-cache" not in p.parts]
-    made["ua1"] += [p for p in built if "print" not in p.parts and "archive" not in p.parts]
-    made["3b"] += [p for p in built if "archive" in p.parts]
+    made["pdf/ua-1"] += [p for p in built if "print" not in p.parts and "archive" not in p.parts]
+    made["pdf/a-3b"] += [p for p in built if "archive" in p.parts]
     return made
 
 
 def test_every_screen_output_passes_pdf_ua_1(outputs):
-    files = outputs["ua1"]
+    files = outputs["pdf/ua-1"]
     assert len(files) >= 14  # 4 profiles, 2 editions with their offprints, 4 shapes
-    assert failures("ua1", files) == []
+    assert failures(files, "pdf/ua-1") == []
 
 
 def test_every_archive_output_passes_pdf_a_3b(outputs):
-    files = outputs["3b"]
+    files = outputs["pdf/a-3b"]
     assert len(files) >= 8  # the edition and its 3 offprints, 4 shapes
-    assert failures("3b", files) == []
+    assert failures(files, "pdf/a-3b") == []
 
 
 def test_each_attached_source_is_listed_once(outputs):
     import pikepdf
 
-    edition = next(p for p in outputs["3b"] if p.name == "2021-winter.pdf")
+    edition = next(p for p in outputs["pdf/a-3b"] if p.name == "2021-winter.pdf")
     with pikepdf.open(edition) as pdf:
         listed = [str(spec.UF) for spec in pdf.Root.AF]
     assert listed == ["al-kadhimi.md", "ortega-baines.md", "wierzbicki.md"]
+
+
+# ---------- pressroom build --validate, pressroom check --validate ----------
+
+
+@pytest.fixture
+def skipping_headings(workspace, monkeypatch):
+    """A workspace whose layout sets the fact box label as an h2 before the headline's h1:
+    PDF/UA-1 clause 7.4.2 (heading levels skipped)."""
+    command, why_not = verapdf()
+    if command is None:
+        if os.environ.get("PRESSROOM_REQUIRE_VERAPDF"):
+            pytest.fail(why_not)
+        pytest.skip(why_not)
+    monkeypatch.setenv("VERAPDF", command[-1])
+    partials = workspace.root / "layouts" / "skipping" / "partials"
+    partials.mkdir(parents=True)
+    (partials.parent / "layout.yaml").write_text("name: skipping\nextends: magazine\n")
+    (partials / "factbox.html.j2").write_text(
+        '<aside class="factbox"><h2 class="box-title">Facts</h2>'
+        "{% for fact in profile.facts %}<p>{{ fact.label }}: {{ fact.value }}</p>{% endfor %}"
+        "</aside>\n"
+    )
+    (workspace.root / "pressroom.yaml").write_text("layout: skipping\n")
+    workspace.profile("p")
+    monkeypatch.chdir(workspace.root)
+    return workspace.root
+
+
+def test_build_validate_records_each_verdict_and_strict_fails_the_item(skipping_headings):
+    from click.testing import CliRunner
+
+    from pressroom.cli import main
+
+    runner = CliRunner()
+    result = runner.invoke(main, ["build", "--validate"])
+    assert result.exit_code == 0, result.output  # without --strict, a finding is reported
+    assert "build/p.pdf: not PDF/UA-1: 7.4.2-1 (1 x): " in result.output
+    assert "validated with veraPDF (PDF/UA-1): 0 of 1 outputs pass" in result.output
+    report = json.loads((skipping_headings / "build" / "report.json").read_text())
+    (verdict,) = [out["validation"] for item in report["items"] for out in item["outputs"]]
+    assert verdict["standard"] == "PDF/UA-1" and verdict["passed"] is False
+    assert verdict["failures"][0].startswith("7.4.2-1 (1 x): ")
+    strict = runner.invoke(main, ["build", "--validate", "--strict", "--force"])
+    assert strict.exit_code == 1 and "FAILED" in strict.output
+    assert json.loads((skipping_headings / "build" / "report.json").read_text())["ok"] is False
+
+
+def test_check_validate_reports_the_clause(skipping_headings):
+    from click.testing import CliRunner
+
+    from pressroom.cli import main
+
+    result = CliRunner().invoke(main, ["check", "--validate"])
+    assert result.exit_code == 1
+    assert "p (screen): not PDF/UA-1: 7.4.2-1 (1 x): " in result.output
+    assert not (skipping_headings / "build").exists()  # check writes nothing
+
+
+def test_without_verapdf_the_build_says_how_to_get_it(workspace, monkeypatch):
+    from click.testing import CliRunner
+
+    from pressroom.cli import main
+
+    monkeypatch.delenv("VERAPDF", raising=False)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no verapdf there
+    if find_verapdf() is not None:
+        pytest.skip("verapdf is installed in /usr/bin")
+    workspace.profile("p")
+    monkeypatch.chdir(workspace.root)
+    result = CliRunner().invoke(main, ["build", "--validate"])
+    assert result.exit_code == 0, result.output
+    assert "veraPDF was not found, so nothing was validated: install veraPDF" in result.output

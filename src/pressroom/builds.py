@@ -63,6 +63,9 @@ class Output:
     path: str
     pages: int
     bytes: int
+    # With --validate: {"standard": "PDF/UA-1", "passed": bool, "failures": [...]} from
+    # veraPDF, or {"standard": ..., "passed": None} where nothing could check it.
+    validation: dict | None = None
 
 
 @dataclass
@@ -303,12 +306,61 @@ def build_workspace(
     layout: str | None = None,
     strict: bool = False,
     scheduler: str | None = None,
+    validate: bool = False,
 ) -> list[Outcome]:
     """Plan, run and report a build: what ``pressroom build`` does, as one call."""
     plan = plan_build(workspace, targets, formats, layout)
     outcomes = run_build(workspace, plan, jobs, force, strict=strict, scheduler=scheduler)
+    if validate:
+        validate_outputs(workspace, outcomes, strict)
     write_report(workspace, outcomes)
     return outcomes
+
+
+def validate_outputs(workspace: Workspace, outcomes: list[Outcome], strict: bool) -> list[str]:
+    """Check every output with veraPDF against the standard its format claims; record the
+    verdicts on the outputs (``report.json``) and, for a failure, a message on the item,
+    which fails with ``strict``. Returns the lines for the end of the summary."""
+    from .conformance import HOW_TO_GET_IT, ValidatorError, find_verapdf, standard_of, validate
+
+    variants = {name: fmt.pdf_variant for name, fmt in workspace.formats.items()}
+    checked = [
+        (out, outcome)
+        for outcome in outcomes
+        if outcome.ok
+        for out in outcome.outputs
+        if standard_of(variants[outcome.format])
+    ]
+    uncovered = sorted({o.format for o in outcomes if o.ok and not standard_of(variants[o.format])})
+    note = [f"not covered by veraPDF: {', '.join(uncovered)} (PDF/X has no open validator)"]
+    note = note if uncovered else []
+    command = find_verapdf()
+    if command is None:
+        return [HOW_TO_GET_IT, *note]
+    owner = {out.path: (out, outcome) for out, outcome in checked}
+    try:
+        verdicts = validate(
+            [(Path(out.path), variants[outcome.format]) for out, outcome in checked], command
+        )
+    except ValidatorError as error:
+        return [f"validation: {error}", *note]
+    for verdict in verdicts:
+        out, outcome = owner[str(verdict.path)]
+        out.validation = {
+            "standard": verdict.standard,
+            "passed": verdict.passed,
+            "failures": verdict.failures,
+        }
+        where = display_path(verdict.path, workspace.root)
+        for failure in verdict.failures:
+            level = "error" if strict else "warning"
+            outcome.messages.append(f"{where}: {level}: not {verdict.standard}: {failure}")
+        if not verdict.passed and strict:
+            outcome.status = "failed"
+    passed = sum(v.passed for v in verdicts)
+    standards = ", ".join(sorted({v.standard for v in verdicts}))
+    line = f"validated with veraPDF ({standards}): {passed} of {len(verdicts)} outputs pass"
+    return [line, *note]
 
 
 @dataclass

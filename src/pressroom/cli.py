@@ -128,6 +128,11 @@ def render(file: Path, output: Path | None, layout: str | None, format_name: str
     metavar="ADDRESS",
     help="Render on a Dask cluster (tcp://host:8786) instead of local processes.",
 )
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Check each output with veraPDF against its format's standard (PDF/UA-1, PDF/A-3b).",
+)
 def build(
     targets: tuple[str, ...],
     formats: tuple[str, ...],
@@ -136,6 +141,7 @@ def build(
     layout: str | None,
     strict: bool,
     scheduler: str | None,
+    validate: bool,
 ) -> None:
     """Build every edition and profile of the workspace (or only TARGETS).
 
@@ -144,7 +150,7 @@ def build(
     """
     from . import stamps
 
-    options = [sorted(targets), sorted(formats), layout, strict, scheduler is not None]
+    options = [sorted(targets), sorted(formats), layout, strict, scheduler is not None, validate]
     root = stamps.find_root(Path.cwd())
     output = stamps.output_folder(root) if root else None
     stamp = stamps.input_stamp(root, output, options) if output else None
@@ -173,7 +179,20 @@ def build(
         outcomes = _run_with_progress(workspace, plan, jobs, force, strict, scheduler)
     except PressroomError as error:
         raise click.ClickException(str(error)) from None
+    notes = []
+    if validate:
+        from .builds import validate_outputs
+
+        notes = validate_outputs(workspace, outcomes, strict)
+        for outcome in outcomes:
+            for out in outcome.outputs:
+                verdict = out.validation or {}
+                for failure in verdict.get("failures", []):
+                    where = display_path(Path(out.path), workspace.root)
+                    click.echo(f"{where}: not {verdict['standard']}: {failure}", err=True)
     _summary_table(workspace, outcomes)
+    for note in notes:
+        click.echo(note)
     report = write_report(workspace, outcomes)
     failed = sum(not o.ok for o in outcomes)
     built = sum(o.status == "built" for o in outcomes)
@@ -264,13 +283,20 @@ def _summary_table(workspace: Workspace, outcomes) -> None:
     default=None,
     help="With --preflight: render in N processes.",
 )
-def check(preflight: bool, strict: bool, jobs: int | None) -> None:
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Render everything (as --preflight) and check each PDF with veraPDF.",
+)
+def check(preflight: bool, strict: bool, jobs: int | None, validate: bool) -> None:
     """Validate the configuration, every profile and every edition; render nothing.
 
-    With --preflight, render every output in memory and report, per item and page,
-    what a print shop's preflight would: missing glyphs, fonts not embedded or not the
-    layout's, low-resolution or wrongly coloured images, text off the page, RGB in print,
-    timelines out of order, images without credits.
+    With --preflight, render every output in a scratch folder and report, per item and
+    page, what a print shop's preflight would: missing glyphs, fonts not embedded or not
+    the layout's, low-resolution or wrongly coloured images, text off the page, RGB in
+    print, timelines out of order, images without credits. With --validate, also check
+    every output with veraPDF against its format's standard (PDF/UA-1 for screen,
+    PDF/A-3b for archive); a failed rule is an error.
     """
     from . import api
 
@@ -279,8 +305,8 @@ def check(preflight: bool, strict: bool, jobs: int | None) -> None:
     _echo_diagnostics(diagnostics, workspace.root)
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
-    if preflight:
-        found_errors, found_warnings = _preflight_all(workspace, jobs)
+    if preflight or validate:
+        found_errors, found_warnings = _preflight_all(workspace, jobs, validate)
         errors += found_errors
         warnings += found_warnings
     count = len(workspace.profile_paths())
@@ -290,12 +316,13 @@ def check(preflight: bool, strict: bool, jobs: int | None) -> None:
     sys.exit(1 if errors or (strict and warnings) else 0)
 
 
-def _preflight_all(workspace: Workspace, jobs: int | None) -> tuple[int, int]:
-    """Render every job into a scratch folder, print the preflight findings, count them."""
+def _preflight_all(workspace: Workspace, jobs: int | None, validate: bool) -> tuple[int, int]:
+    """Render every job into a scratch folder, print the preflight findings (and, with
+    ``validate``, veraPDF's), count them."""
     import dataclasses
     import tempfile
 
-    from .builds import plan_build, run_build
+    from .builds import plan_build, run_build, validate_outputs
 
     plan = plan_build(workspace)
     with tempfile.TemporaryDirectory(prefix="pressroom-preflight-") as scratch:
@@ -307,7 +334,20 @@ def _preflight_all(workspace: Workspace, jobs: int | None) -> tuple[int, int]:
             workspace, config=workspace.config.model_copy(update={"output_dir": scratch})
         )
         outcomes = run_build(scratch_space, plan, jobs, force=True)
+        notes = validate_outputs(scratch_space, outcomes, strict=False) if validate else []
+        failures = [
+            (outcome, out.validation)
+            for outcome in outcomes
+            for out in outcome.outputs
+            if out.validation and out.validation["failures"]
+        ]
     errors = warnings = 0
+    for outcome, verdict in failures:
+        for failure in verdict["failures"]:
+            click.echo(f"{outcome.item} ({outcome.format}): not {verdict['standard']}: {failure}")
+        errors += 1
+    for note in notes:
+        click.echo(note, err=True)
     for outcome in outcomes:
         for message in outcome.messages:
             if "preflight:" not in message and outcome.ok:

@@ -148,7 +148,7 @@ def pdf_findings(pdf: bytes, fmt: OutputFormat) -> list[Finding]:
 
     findings: list[Finding] = []
     reader = pikepdf.open(io.BytesIO(pdf))  # the objects: fonts, colour operators
-    _, families = layout_fonts()
+    covered, families = layout_fonts()
     allowed = {re.sub(r"[^a-z]", "", family.lower()) for family in families}
     for name, embedded in _document_fonts(reader):
         if not embedded:
@@ -178,6 +178,7 @@ def pdf_findings(pdf: bytes, fmt: OutputFormat) -> list[Finding]:
             ]
             if foreign or _runs_outside(text, box):
                 findings += _char_findings(number, text, box, allowed, families, reported)
+            findings += _box_findings(number, text, covered, families, reported)
             findings += _image_findings(number, page, fmt)
             if fmt.color == "cmyk" and _uses_rgb(reader.pages[number - 1]):
                 findings.append(
@@ -242,6 +243,26 @@ def _char_findings(number, text, box, allowed, families, reported) -> list[Findi
                 number,
                 f"text runs off the page ({len(outside)} characters, starting '{sample}')",
                 "error",
+            )
+        )
+    return findings
+
+
+def _box_findings(number, text, covered, families, reported) -> list[Finding]:
+    """Characters no font of the layout has: fonts come only from the layout (never the
+    system), so they print as boxes. The page's text in one call: cheap."""
+    findings = []
+    for char in sorted(set(text.get_text_range())):
+        if char.isspace() or ord(char) < 0x20 or ord(char) in covered or char in reported:
+            continue
+        if char in "\ufffe\uffff\ufffd" or 0xFE00 <= ord(char) <= 0xFE0F:
+            continue  # PDFium's markers for what it cannot map; variation selectors
+        reported.add(char)
+        findings.append(
+            Finding(
+                number,
+                f"'{char}' (U+{ord(char):04X}) prints as a box: no font of the layout has it "
+                f"({', '.join(families)})",
             )
         )
     return findings

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .diagnostics import RenderError, display_path
 from .resources import IMAGE_SUFFIXES, ResourceRefused, image_problem, resolve_local
+from .stamps import builtin_root
 
 if TYPE_CHECKING:  # kept out of the import: an engine process loads this module alone
     from weasyprint.urls import URLFetcher
@@ -130,11 +131,10 @@ def render_document(
     stylesheets (``@page :blank``), to pad an edition so each profile opens on a recto.
     """
     import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError
 
     fetcher = confined_fetcher([*roots, *document.extra_roots], limits)
-    fonts = _shared_fonts() if REUSE_STYLESHEETS else FontConfiguration()
+    fonts = _shared_fonts() if REUSE_STYLESHEETS else font_configuration()
     colors: dict = {}  # filled by @color-profile rules (the CMYK output intent)
     shared = {"url_fetcher": fetcher, "font_config": fonts, "color_profiles": colors}
     with _weasyprint_warnings() as warnings:
@@ -197,11 +197,25 @@ _STYLESHEETS: dict[tuple, tuple] = {}
 _FONTS: list = []
 
 
-def _shared_fonts():
+def font_configuration():
+    """WeasyPrint's fonts, from the layout and pressroom only, never from the system.
+
+    A font installed on the machine with a family name a layout uses (Debian's
+    fonts-ebgaramond, say) would otherwise take part in font matching and move lines.
+    fontconfig reads the file named by ``FONTCONFIG_FILE`` each time a configuration
+    is made, so pointing it at pressroom's own (the bundled fonts folder, nothing else)
+    right before WeasyPrint makes one is enough; @font-face rules add the layout's fonts.
+    The variable stays set for this process: every render in it is isolated alike.
+    """
     from weasyprint.text.fonts import FontConfiguration
 
+    os.environ["FONTCONFIG_FILE"] = str(builtin_root() / "assets" / "fonts" / "fonts.conf")
+    return FontConfiguration()
+
+
+def _shared_fonts():
     if not _FONTS:
-        _FONTS.append(FontConfiguration())
+        _FONTS.append(font_configuration())
     return _FONTS[0]
 
 
