@@ -19,6 +19,7 @@ from PIL import ImageStat
 from pressroom import build_workspace
 from pressroom.config import Workspace
 from pressroom.output import write_atomic
+from pressroom.prepress import SLUG
 
 from .conftest import GOOD_FRONT_MATTER, REPO
 
@@ -192,16 +193,18 @@ def test_print_has_trim_bleed_marks_and_a_cmyk_output_intent(sample):
     assert intent["/S"] == "/GTS_PDFX"
     assert intent["/DestOutputProfile"].get_object()["/N"] == 4  # a CMYK profile
     assert b"PDF/X-4" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
-    # crop marks sit outside the trim, in the corners of the media box
-    image = pypdfium2.PdfDocument(str(path))[2].render(scale=2).to_pil().convert("L")
-    corner = image.crop((0, 0, int(image.width * 0.03), int(image.height * 0.02)))
-    assert ImageStat.Stat(corner).extrema[0][0] < 100
+    # crop marks sit beyond the bleed, in the slug around it (tests/test_prepress.py
+    # measures them): the corner of the media box holds ink, the bleed's corner none of it
+    image = pypdfium2.PdfDocument(str(path))[2].render(scale=4).to_pil().convert("L")
+    corner = image.crop((0, 0, int(SLUG * 4) + 8, int(SLUG * 4) + 8))
+    assert ImageStat.Stat(corner).extrema[0][0] < 160  # a 0.25 pt hairline, anti-aliased
 
 
 def test_print_cover_art_survives_cmyk(sample):
     """SVG gradients in a CMYK document still paint (a WeasyPrint 70 bug is worked around)."""
     page = pypdfium2.PdfDocument(str(edition_pdf(sample[0], "print")))[0]
-    image = page.render(scale=0.3).to_pil().convert("L")
+    slug = SLUG - BLEED  # the marks' band around the bleed box: cropped off
+    image = page.render(scale=0.3, crop=(slug, slug, slug, slug)).to_pil().convert("L")
     sky = image.crop((10, 40, image.width - 10, 60))
     assert ImageStat.Stat(sky).mean[0] < 120
     # full-page art runs into the 3 mm bleed: no white edge after trimming
@@ -295,6 +298,28 @@ def test_headings_are_in_order_and_the_headline_comes_first(sample):
         assert headings[0] == "H1" and headings.count("H1") == 1, (path.name, headings)
         levels = [int(h[1:]) for h in headings]
         assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), headings
+
+
+def test_running_heads_and_folios_are_artifacts(sample):
+    """Every marked content in the parent tree belongs to an element of the structure tree;
+    page furniture (running heads, folios) is an artifact, which screen readers skip."""
+    from pressroom.tagging import _elements
+
+    for path in (sample[0] / "build" / "al-kadhimi.pdf", edition_pdf(sample[0], "screen")):
+        with pikepdf.open(path) as pdf:
+            root = pdf.Root.StructTreeRoot
+            reachable = _elements(root)
+            nums = list(root.ParentTree.Nums)
+            for index in range(1, len(nums), 2):
+                entry = nums[index]
+                elements = entry if isinstance(entry, pikepdf.Array) else [entry]
+                orphans = [
+                    e for e in elements if isinstance(e, pikepdf.Dictionary)
+                    and e.objgen not in reachable and e.get("/Type") != "/Annot"
+                ]  # fmt: skip
+                assert orphans == [], (path.name, nums[index - 1])
+            text = pdf.pages[1].obj.Contents.read_bytes()
+            assert b"/Artifact BMC" in text or b"/Artifact\nBMC" in text
 
 
 def test_assembled_edition_keeps_one_consistent_structure_tree(sample):

@@ -79,3 +79,12 @@ def test_pipe_tables_become_html_tables():
     body = render_body("Text.\n\n| Port | Tonnage |\n|---|---|\n| Lisbon | 12,000 |\n")
     assert "<table>" in body.html and "<th>Port</th>" in body.html
     assert "<td>Lisbon</td>" in body.html and "<td>12,000</td>" in body.html
+
+
+def test_runs_in_another_script_are_marked_with_their_language():
+    html = render_body("He wrote: مصطفى الكاظمي & more.\n", lang="en").html
+    assert '<span lang="ar">مصطفى الكاظمي</span>' in html
+    assert "&amp; more" in html  # character references are never split
+    arabic = render_body("كتب في موقع Al-Monitor مقالات كثيرة.\n", lang="ar", drop_cap=False)
+    assert '<span lang="en">Al-Monitor</span>' in arabic.html
+    assert "<span lang" not in render_body("Plain English, *emphasis*.\n", lang="en").html

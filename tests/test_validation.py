@@ -245,3 +245,25 @@ def test_without_verapdf_the_build_says_how_to_get_it(workspace, monkeypatch):
     result = CliRunner().invoke(main, ["build", "--validate"])
     assert result.exit_code == 0, result.output
     assert "veraPDF was not found, so nothing was validated: install veraPDF" in result.output
+
+
+def test_a_change_of_language_is_tagged(outputs):
+    import pikepdf
+
+    rtl = next(p for p in outputs["pdf/ua-1"] if p.name == "rtl-magazine-screen.pdf")
+    found = []
+
+    def walk(node) -> None:
+        if isinstance(node, pikepdf.Array):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, pikepdf.Dictionary) and node.get("/Type") not in ("/MCR", "/OBJR"):
+            if "/Lang" in node:
+                found.append((str(node.S), str(node.Lang)))
+            if "/K" in node:
+                walk(node.K)
+
+    with pikepdf.open(rtl) as pdf:
+        assert pdf.Root.Lang == "ar"
+        walk(pdf.Root.StructTreeRoot.K)
+    assert ("/Span", "en") in found  # "Via Roma" in the Arabic text

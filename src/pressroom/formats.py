@@ -131,8 +131,9 @@ def cmyk_profile(output_format: OutputFormat, root: Path, assets: Path) -> Path:
 def format_css(output_format: OutputFormat, icc: Path | None) -> str:
     """Page and colour rules a format adds on top of the layout's CSS."""
     rules = []
-    marks = " ".join(output_format.marks) or "none"
-    rules.append(f"@page {{ bleed: {output_format.bleed}; marks: {marks}; }}")
+    # Marks are drawn after layout, in a slug beyond the bleed (pressroom.prepress):
+    # WeasyPrint's own sit inside the bleed, where full-bleed art hides them.
+    rules.append(f"@page {{ bleed: {output_format.bleed}; marks: none; }}")
     if output_format.color == "cmyk" and icc is not None:
         rules.append(
             f"@color-profile device-cmyk {{ src: url({icc.as_uri()}); "

@@ -123,8 +123,19 @@ def build_profile() -> bytes:
         a, b = (v * 255 - 128 for v in position[1:])
         return tuple(round(v * 0xFFFF) for v in lab_to_cmyk(lightness, a, b))
 
+    def out_of_gamut(position):
+        # 0 where a Lab colour survives the trip through the inks (within 3 delta E),
+        # else how far it lands from itself: what the ICC's gamt tag asks.
+        lightness = position[0] * 100
+        a, b = (v * 255 - 128 for v in position[1:])
+        back = cmyk_to_lab(*lab_to_cmyk(lightness, a, b))
+        distance = sum((x - y) ** 2 for x, y in zip(back, (lightness, a, b), strict=True)) ** 0.5
+        return (0 if distance <= 3 else min(0xFFFF, round(distance * 256)),)
+
     a2b = _lut16(4, 3, 9, to_lab)
     b2a = _lut16(3, 4, 17, to_cmyk)
+    # Every tag ICC.1:2001 (v2) requires of an output profile: the three intents both
+    # ways (one ink model serves all three) and the gamut tag.
     tags = [
         (b"desc", _desc(DESCRIPTION)),
         (b"cprt", _text("No copyright: made by pressroom, free for any use")),
@@ -133,6 +144,9 @@ def build_profile() -> bytes:
         (b"B2A0", b2a),
         (b"A2B1", a2b),
         (b"B2A1", b2a),
+        (b"A2B2", a2b),
+        (b"B2A2", b2a),
+        (b"gamt", _lut16(3, 1, 17, out_of_gamut)),
     ]
     offset = 128 + 4 + 12 * len(tags)
     table, data = b"", b""

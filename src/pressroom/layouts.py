@@ -187,6 +187,7 @@ class HtmlDocument:
     attachments: list[Path] = field(default_factory=list)
     extra_roots: list[Path] = field(default_factory=list)  # declared files outside the workspace
     root: Path | None = None  # the workspace, for naming files in messages
+    icc_profile: Path | None = None  # a CMYK format's output intent: print colour converts to it
 
 
 def locale_for(lang: str) -> Locale:
@@ -295,6 +296,7 @@ def profile_view(
         drop_cap=bool(values.get("drop_cap", True)),
         initial="word" if text_direction(lang) == "rtl" else "letter",
         quotes=quotes_for(lang),
+        lang=lang,
     )
     illustration = None
     if meta.illustration is not None and profile.illustration_path is not None:
@@ -539,6 +541,7 @@ def _html_document(
         attachments=[p.source for p in profiles] if attach else [],
         extra_roots=[icc] if icc else [],
         root=profiles[0].workspace.root,
+        icc_profile=icc,
     )
 
 

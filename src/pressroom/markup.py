@@ -109,13 +109,16 @@ def render_body(
     links: bool = True,
     anchor_prefix: str = "",
     initial: str = "letter",
+    lang: str = "",
 ) -> Body:
     """Convert a Markdown body to HTML for a print layout.
 
     ``links=False`` keeps link text but drops the links (for print PDFs);
     ``anchor_prefix`` keeps heading anchors unique when several bodies share a document.
     ``initial="word"`` marks the opening word instead of a drop-cap letter (Arabic script,
-    whose joined letters cannot be split off).
+    whose joined letters cannot be split off). ``lang`` is the body's language: runs in
+    another script (Arabic in a Latin-script text, Latin in an Arabic one) are marked
+    with their own ``lang``, which the tagged PDF carries for screen readers.
     """
     md = _markdown(quotes)
     if not links:
@@ -138,7 +141,8 @@ def render_body(
     for part, slot, kind in _top_level(tokens):
         if slot == PULL_QUOTE:  # the layout's pull-quote partial wraps the quote itself
             part = part[1:-1]
-        blocks.append(Block(md.renderer.render(part, md.options, env), slot, kind))
+        html = md.renderer.render(part, md.options, env)
+        blocks.append(Block(mark_languages(html, lang) if lang else html, slot, kind))
     html = "".join(
         f'<aside class="pullquote" role="note">\n{b.html}</aside>\n'
         if b.slot == PULL_QUOTE
@@ -148,6 +152,33 @@ def render_body(
     words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", html)))
     pull_quotes = sum(1 for t in tokens if t.type == f"container_{PULL_QUOTE}_open")
     return Body(html, blocks, headings, words, pull_quotes, len(notes))
+
+
+_ARABIC_LETTERS = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
+_ARABIC_RUN = re.compile(
+    rf"[{_ARABIC_LETTERS}](?:[{_ARABIC_LETTERS}\s\d\u0660-\u0669،؛؟]*[{_ARABIC_LETTERS}])?"
+)
+_LATIN_RUN = re.compile(
+    r"[A-Za-z\u00c0-\u024f](?:[A-Za-z\u00c0-\u024f\s'’.-]*[A-Za-z\u00c0-\u024f])?"
+)
+_ARABIC_SCRIPT_LANGUAGES = {"ar", "fa", "ur", "ps", "ku", "sd"}
+_TAGS_AND_ENTITIES = re.compile(r"(<[^>]*>|&#?\w+;)")
+
+
+def mark_languages(html: str, lang: str, latin: str = "en") -> str:
+    """Wrap runs of the other script in ``<span lang>``: Arabic inside a Latin-script
+    text (``ar``), Latin inside an Arabic-script one (``latin``, English unless told).
+    Tags and character references are left alone; text inside them is never touched."""
+    if lang.split("-")[0].lower() in _ARABIC_SCRIPT_LANGUAGES:
+        pattern, other = _LATIN_RUN, latin
+    else:
+        pattern, other = _ARABIC_RUN, "ar"
+    parts = _TAGS_AND_ENTITIES.split(html)
+    for index in range(0, len(parts), 2):  # even places hold text, odd ones tags
+        parts[index] = pattern.sub(
+            lambda m: f'<span lang="{other}">{m.group(0)}</span>', parts[index]
+        )
+    return "".join(parts)
 
 
 def render_inline(text: str, quotes: str = "“”‘’") -> str:

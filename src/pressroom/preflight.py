@@ -148,12 +148,13 @@ def pdf_findings(pdf: bytes, fmt: OutputFormat) -> list[Finding]:
 
     findings: list[Finding] = []
     reader = pikepdf.open(io.BytesIO(pdf))  # the objects: fonts, colour operators
-    covered, families = layout_fonts()
+    _, families = layout_fonts()
     allowed = {re.sub(r"[^a-z]", "", family.lower()) for family in families}
     for name, embedded in _document_fonts(reader):
         if not embedded:
             findings.append(Finding(None, f"font {name} is not embedded", "error"))
     reported: set[str] = set()
+    is_pdfx = (fmt.pdf_variant or "").lower() == "pdf/x-4"
     document = pypdfium2.PdfDocument(pdf)
     try:
         for number in range(1, len(document) + 1):
@@ -178,14 +179,15 @@ def pdf_findings(pdf: bytes, fmt: OutputFormat) -> list[Finding]:
             ]
             if foreign or _runs_outside(text, box):
                 findings += _char_findings(number, text, box, allowed, families, reported)
-            findings += _box_findings(number, text, covered, families, reported)
             findings += _image_findings(number, page, fmt)
-            if fmt.color == "cmyk" and _uses_rgb(reader.pages[number - 1]):
+            if fmt.color == "cmyk" and not is_pdfx and _uses_rgb(reader.pages[number - 1]):
                 findings.append(
                     Finding(number, "RGB colours (in vector art or text) in a CMYK print output")
                 )
     finally:
         document.close()
+    if is_pdfx:
+        findings += pdfx_findings(reader)
     return findings
 
 
@@ -248,26 +250,6 @@ def _char_findings(number, text, box, allowed, families, reported) -> list[Findi
     return findings
 
 
-def _box_findings(number, text, covered, families, reported) -> list[Finding]:
-    """Characters no font of the layout has: fonts come only from the layout (never the
-    system), so they print as boxes. The page's text in one call: cheap."""
-    findings = []
-    for char in sorted(set(text.get_text_range())):
-        if char.isspace() or ord(char) < 0x20 or ord(char) in covered or char in reported:
-            continue
-        if char in "\ufffe\uffff\ufffd" or 0xFE00 <= ord(char) <= 0xFE0F:
-            continue  # PDFium's markers for what it cannot map; variation selectors
-        reported.add(char)
-        findings.append(
-            Finding(
-                number,
-                f"'{char}' (U+{ord(char):04X}) prints as a box: no font of the layout has it "
-                f"({', '.join(families)})",
-            )
-        )
-    return findings
-
-
 def _image_findings(number: int, page, fmt: OutputFormat) -> list[Finding]:
     import pypdfium2.raw as pdfium_c
 
@@ -285,9 +267,9 @@ def _image_findings(number: int, page, fmt: OutputFormat) -> list[Finding]:
                     f"over {width_in * 25.4:.0f} mm); print needs {PRINT_PPI}",
                 )
             )
-        if fmt.color == "cmyk" and space in (pdfium_c.FPDF_COLORSPACE_DEVICERGB,
-                                             pdfium_c.FPDF_COLORSPACE_CALRGB):  # fmt: skip
-            findings.append(Finding(number, "an RGB image in a CMYK print output"))
+        rgb = space in (pdfium_c.FPDF_COLORSPACE_DEVICERGB, pdfium_c.FPDF_COLORSPACE_CALRGB)
+        if fmt.color == "cmyk" and rgb and (fmt.pdf_variant or "").lower() != "pdf/x-4":
+            findings.append(Finding(number, "an RGB image in a CMYK print output"))  # X-4: error
         if fmt.color == "rgb" and space == pdfium_c.FPDF_COLORSPACE_DEVICECMYK:
             findings.append(Finding(number, "a CMYK image in an RGB output (colours will shift)"))
     return findings
@@ -318,6 +300,139 @@ def _page_fonts(page) -> list[tuple[str, bool]]:
 
 
 _RGB_OPERATOR = re.compile(rb"(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(?:rg|RG)\b")
+_RGB_SPACE_OPERATOR = re.compile(rb"/DeviceRGB\s+(?:cs|CS)\b")
+_PRINTER_ANNOTATIONS = {"/PrinterMark", "/TrapNet"}
+
+
+def pdfx_findings(reader) -> list[Finding]:
+    """PDF/X-4 (ISO 15930-7) as far as it can be read from the objects; every finding is
+    an error. No open validator covers PDF/X, so pressroom checks what a printer's
+    preflight rejects first: the identification keys (Info and XMP), the output intent,
+    the page boxes, RGB anywhere (content, images, shadings, transparency groups),
+    annotations other than printer's marks, and JavaScript."""
+    import pikepdf
+
+    found: list[Finding] = []
+
+    def error(page, message):
+        found.append(Finding(page, message, "error"))
+
+    info = reader.trailer.get("/Info") or pikepdf.Dictionary()
+    if str(info.get("/GTS_PDFXVersion", "")) != "PDF/X-4":
+        error(None, "PDF/X-4: the Info dictionary lacks /GTS_PDFXVersion (PDF/X-4)")
+    if str(info.get("/Trapped", "")) not in ("/True", "/False"):
+        error(None, "PDF/X-4: the Info dictionary's /Trapped must be /True or /False")
+    with reader.open_metadata(set_pikepdf_as_editor=False) as xmp:
+        if xmp.get("pdfxid:GTS_PDFXVersion") != "PDF/X-4":
+            error(None, "PDF/X-4: the XMP metadata lacks pdfxid:GTS_PDFXVersion (PDF/X-4)")
+    intents = [i for i in reader.Root.get("/OutputIntents") or [] if i.get("/S") == "/GTS_PDFX"]
+    if not intents or "/DestOutputProfile" not in intents[0]:
+        error(None, "PDF/X-4: no /GTS_PDFX output intent with a destination ICC profile")
+    elif int(intents[0].DestOutputProfile.get("/N", 0)) != 4:
+        error(None, "PDF/X-4: the output intent's ICC profile is not a CMYK profile")
+    names = reader.Root.get("/Names") or pikepdf.Dictionary()
+    action = reader.Root.get("/OpenAction")
+    if (
+        "/JavaScript" in names
+        or "/AA" in reader.Root
+        or (isinstance(action, pikepdf.Dictionary) and action.get("/S") == "/JavaScript")
+    ):
+        error(None, "PDF/X-4: the document carries JavaScript or automatic actions")
+    seen: set[tuple[int, int]] = set()
+    for number, page in enumerate(reader.pages, start=1):
+        for problem in _box_problems(page.obj):
+            error(number, f"PDF/X-4: {problem}")
+        kinds = {str(a.get("/Subtype")) for a in page.obj.get("/Annots") or []}
+        if kinds - _PRINTER_ANNOTATIONS:
+            error(number, f"PDF/X-4: annotations ({', '.join(sorted(kinds))}) on a print page")
+        where = _rgb_objects(page.obj, seen)
+        if where:
+            error(number, f"PDF/X-4: RGB colour in {', '.join(sorted(where))}")
+    return found
+
+
+def _box_problems(page) -> list[str]:
+    def box(name):
+        value = page.get(name)
+        return [float(v) for v in value] if value is not None else None
+
+    media, trim, bleed = box("/MediaBox"), box("/TrimBox"), box("/BleedBox")
+    if trim is None and box("/ArtBox") is None:
+        return ["the page has no TrimBox"]
+    bleed = bleed or trim
+    inside = lambda inner, outer: (  # noqa: E731
+        inner[0] >= outer[0] - 0.01
+        and inner[1] >= outer[1] - 0.01
+        and inner[2] <= outer[2] + 0.01
+        and inner[3] <= outer[3] + 0.01
+    )
+    problems = []
+    if trim and not inside(trim, bleed):
+        problems.append("the TrimBox reaches outside the BleedBox")
+    if not inside(bleed, media):
+        problems.append("the BleedBox reaches outside the MediaBox")
+    return problems
+
+
+def _is_rgb_space(space) -> bool:
+    import pikepdf
+
+    if isinstance(space, pikepdf.Name):
+        return str(space) in ("/DeviceRGB", "/CalRGB")
+    if isinstance(space, pikepdf.Array) and len(space):
+        family = str(space[0])
+        if family == "/ICCBased":
+            return int(space[1].get("/N", 0)) == 3
+        if family == "/Indexed":
+            return _is_rgb_space(space[1])
+        if family in ("/Separation", "/DeviceN"):
+            return _is_rgb_space(space[2])  # the alternate space
+        return family == "/CalRGB"
+    return False
+
+
+def _rgb_objects(owner, seen: set) -> set[str]:
+    """Kinds of object that use RGB in ``owner`` (a page, form or pattern) and below."""
+    import pikepdf
+
+    where: set[str] = set()
+    group = owner.get("/Group")
+    if isinstance(group, pikepdf.Dictionary) and _is_rgb_space(group.get("/CS")):
+        where.add("a transparency group")
+    if isinstance(owner, pikepdf.Stream) or "/Contents" in owner:
+        contents = owner.get("/Contents") if "/Contents" in owner else owner
+        streams = contents if isinstance(contents, pikepdf.Array) else [contents]
+        data = b"\n".join(s.read_bytes() for s in streams if isinstance(s, pikepdf.Stream))
+        if _RGB_OPERATOR.search(data) or _RGB_SPACE_OPERATOR.search(data):
+            where.add("vector art or text")
+    resources = owner.get("/Resources") or pikepdf.Dictionary()
+    if any(_is_rgb_space(s) for s in (resources.get("/ColorSpace") or {}).values()):
+        where.add("a colour space")
+    shadings = list((resources.get("/Shading") or {}).values())
+    for pattern in (resources.get("/Pattern") or {}).values():
+        if "/Shading" in pattern:
+            shadings.append(pattern.Shading)
+        elif pattern.objgen not in seen:
+            seen.add(pattern.objgen)
+            where |= _rgb_objects(pattern, seen)
+    if any(_is_rgb_space(s.get("/ColorSpace")) for s in shadings):
+        where.add("a gradient")
+    for state in (resources.get("/ExtGState") or {}).values():
+        mask = state.get("/SMask")
+        if isinstance(mask, pikepdf.Dictionary) and "/G" in mask and mask.G.objgen not in seen:
+            seen.add(mask.G.objgen)
+            where |= _rgb_objects(mask.G, seen)
+    for xobject in (resources.get("/XObject") or {}).values():
+        if xobject.objgen in seen and xobject.is_indirect:
+            continue
+        seen.add(xobject.objgen)
+        if xobject.get("/Subtype") == "/Image" and _is_rgb_space(xobject.get("/ColorSpace")):
+            where.add("an image")
+        elif xobject.get("/Subtype") == "/Form":
+            where |= _rgb_objects(xobject, seen)
+    return where
+
+
 _DRAW_FORM = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do\b")
 
 

@@ -313,15 +313,29 @@ def _write(rendered, document: HtmlDocument) -> bytes:
 
     # PDF/X-4 metadata carries a random document id; derive it from the document
     # instead, so that the same inputs always give the same bytes.
+    if fmt.tagged:
+        from .tagging import install_language_tags
+
+        install_language_tags()
     seed = f"pressroom:{rendered.metadata.title}:{fmt.name}:{len(rendered.pages)}"
     from weasyprint.pdf import metadata
 
     original = metadata.uuid4
     metadata.uuid4 = lambda: uuid.uuid5(uuid.NAMESPACE_URL, seed)
     try:
-        return rendered.write_pdf(finisher=finisher, **options)
+        pdf = rendered.write_pdf(finisher=finisher, **options)
     finally:
         metadata.uuid4 = original
+    icc = document.icc_profile if fmt.color == "cmyk" else None
+    if icc is not None or fmt.marks:
+        from . import prepress
+
+        pdf = prepress.finish(pdf, icc, list(fmt.marks))
+    if fmt.tagged:
+        from .tagging import mark_orphans_as_artifacts
+
+        pdf = mark_orphans_as_artifacts(pdf)
+    return pdf
 
 
 def _archive_rules(document, pdf) -> None:
