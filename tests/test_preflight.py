@@ -24,6 +24,19 @@ def content(workspace, path) -> list[str]:
     return [d.format(workspace.root) for d in content_findings(load_profile(path))]
 
 
+def test_timeline_mixing_years_and_months_is_ordered_at_the_precision_both_have(workspace):
+    # 2016 then 2016-06 then 2016 is in order (a year holds its months); 2015 after them is not.
+    events = "".join(
+        f"  - date: {date}\n    event: Event {i}.\n"
+        for i, date in enumerate(["2016-06", "2016", "2016-06-14", "2015", *range(2017, 2073)])
+    )
+    front = GOOD_FRONT_MATTER.split("timeline:")[0] + "timeline:\n" + events
+    assert content(workspace, workspace.profile("p", front)) == [
+        "content/profiles/p.md:22: timeline[3].date: warning: 2015 comes after 2016-06-14: the "
+        "timeline is out of chronological order"
+    ]
+
+
 def test_timeline_out_of_order(workspace):
     front = GOOD_FRONT_MATTER.replace("date: 2001-09", "date: 1949")
     assert content(workspace, workspace.profile("p", front)) == [

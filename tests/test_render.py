@@ -8,7 +8,7 @@ import pdfplumber
 import pypdf
 import pypdfium2
 import pytest
-from PIL import ImageStat
+from PIL import Image, ImageStat
 
 from pressroom import RenderError, load_profile, render_pdf, render_to_file
 from pressroom.api import render
@@ -342,3 +342,40 @@ def test_css_mistakes_are_reported_with_the_layout_file_and_line(workspace):
     assert any(
         w.startswith("layouts/typo/typo.css:2:3: Ignored `colr: green`") for w in result.warnings
     ), result.warnings
+
+
+def test_weasyprint_footnote_bug_is_named_with_what_to_do(workspace):
+    """WeasyPrint 70 raises IndexError when a footnote must move to the next page from
+    inside columns; pressroom says what happened and how to get round it."""
+    folder = workspace.root / "content" / "profiles"
+    Image.new("RGB", (400, 300), (180, 60, 40)).save(folder / "wide.png")
+    Image.new("RGB", (200, 300), (40, 80, 160)).save(folder / "tall.png")
+    front = (
+        "title: The Harbour Master\ndek: She reads the tide for a living.\nbyline: A Writer\n"
+        "illustration:\n  src: wide.png\n  alt: A quay.\n  credit: 'Photo: J'\n"
+        "facts:\n" + "".join(f"  - label: L{i}\n    value: V{i}\n" for i in range(3)) +
+        "timeline:\n" + "".join(f"  - date: {2000 + i}\n    event: E{i}.\n" for i in range(3))
+    )  # fmt: skip
+    body = (
+        "Marta Silva was born within sight of the harbour. She keeps a blog about tides.[^1]\n\n"
+        '![A chart.](tall.png "Illustration by T")\n\n[^1]: The blog stopped in 2019.\n'
+    )
+    profile = load_profile(workspace.profile("p", front, body=body))
+    with pytest.raises(RenderError, match="WeasyPrint 70 cannot move a footnote to the next page"):
+        render(profile)
+
+
+def test_only_that_index_error_is_taken_for_the_footnote_bug():
+    from pressroom.render import _is_footnote_bug
+
+    def _report_footnotes():
+        return [][-1]
+
+    def elsewhere():
+        return [][-1]
+
+    for function, expected in ((_report_footnotes, True), (elsewhere, False)):
+        try:
+            function()
+        except IndexError as error:
+            assert _is_footnote_bug(error) is expected

@@ -8,6 +8,7 @@ illustrations, images that point outside the workspace) with its line.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +27,34 @@ _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
-@dataclass(frozen=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True)
 class PartialDate:
-    """A date known to the year, the month or the day: ``2016``, ``2016-06``, ``2016-06-14``."""
+    """A date known to the year, the month or the day: ``2016``, ``2016-06``, ``2016-06-14``.
+
+    Sorted by what is known, a year before the months in it (2016 < 2016-06); whether one
+    date certainly comes before another is :meth:`before`, at the precision both have.
+    """
 
     year: int
     month: int | None = None
     day: int | None = None
+
+    def _key(self) -> tuple[int, int, int]:
+        return (self.year, self.month or 0, self.day or 0)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, PartialDate):
+            return NotImplemented
+        return self._key() < other._key()
+
+    def before(self, other: PartialDate) -> bool:
+        """Certainly earlier: 2015 before 2016-06, but 2016 not before 2016-06, nor after."""
+        known = min(self._precision(), other._precision())
+        return self._key()[:known] < other._key()[:known]
+
+    def _precision(self) -> int:
+        return 1 if self.month is None else 2 if self.day is None else 3
 
     def __str__(self) -> str:
         text = f"{self.year:04d}"

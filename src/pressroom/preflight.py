@@ -72,7 +72,7 @@ def content_findings(profile: Profile) -> list[Diagnostic]:
 
     dates = [event.date for event in meta.timeline]
     for index in range(1, len(dates)):
-        if dates[index] < dates[index - 1]:
+        if dates[index].before(dates[index - 1]):
             found.append(
                 Diagnostic(
                     source,

@@ -179,6 +179,12 @@ def render_document(
         except RecursionError:
             raise RenderError("the document is nested too deeply to lay out") from None
         except Exception as error:  # an engine failure must not take a whole batch down
+            if _is_footnote_bug(error):
+                raise RenderError(
+                    "WeasyPrint 70 cannot move a footnote to the next page here (a footnote "
+                    "near a picture or box that moves to the next column or page); move the "
+                    "footnote's call to another paragraph, or the picture"
+                ) from error
             raise RenderError(
                 f"WeasyPrint failed while laying out the document: {type(error).__name__}: {error}"
             ) from error
@@ -186,6 +192,16 @@ def render_document(
     result.layout_problems = _layout_problems(rendered)
     result.blank = blank
     return result
+
+
+def _is_footnote_bug(error: Exception) -> bool:
+    """The IndexError WeasyPrint 70 raises in ``layout/column.py``'s ``_report_footnotes``
+    when a footnote must move to the next page from inside columns (a retry without the
+    footnote area's rule sets the page, but badly: the note twice, a page left empty)."""
+    import traceback
+
+    frames = traceback.extract_tb(error.__traceback__)
+    return isinstance(error, IndexError) and any(f.name == "_report_footnotes" for f in frames)
 
 
 # Build workers render document after document with the same layout: they keep
