@@ -107,13 +107,18 @@ def test_rebuilding_with_source_date_epoch_gives_the_same_bytes(sample):
 
 
 def test_contents_page_numbers_are_the_real_start_pages(sample):
-    texts = page_texts(edition_pdf(sample[0], "screen"))
-    contents = texts[1]
-    for title in TITLES.values():
-        listed = int(re.search(re.escape(title) + r"[ .]*?(\d+)\b", contents).group(1))
-        start = next(i for i, text in enumerate(texts) if i > 1 and title in text) + 1
-        assert listed == start, title
-        assert start % 2 == 1, f"{title} opens on a left-hand page"
+    for fmt in ("print", "screen"):
+        path = edition_pdf(sample[0], fmt)
+        texts = page_texts(path)
+        labels = pypdf.PdfReader(path).page_labels  # the folios, where pages were left out
+        contents = texts[1]
+        for title in TITLES.values():
+            listed = int(re.search(re.escape(title) + r"[ .]*?(\d+)\b", contents).group(1))
+            start = next(i for i, text in enumerate(texts) if i > 1 and title in text)
+            assert str(listed) == labels[start], (fmt, title)
+            assert listed % 2 == 1, f"{title} opens on a left-hand page"
+            if fmt == "print":
+                assert listed == start + 1  # print keeps every page: folio = position
 
 
 def test_arabic_edition_opens_its_profile_on_a_left_hand_page(sample):
@@ -125,21 +130,37 @@ def test_arabic_edition_opens_its_profile_on_a_left_hand_page(sample):
     assert "وسيط بغداد" in reader.pages[2].extract_text()  # and it opens on page 3
 
 
-def test_blank_page_keeps_profiles_on_right_hand_pages(sample):
-    texts = page_texts(edition_pdf(sample[0], "screen"))
+def test_blank_page_keeps_profiles_on_right_hand_pages_in_print_only(sample):
+    texts = page_texts(edition_pdf(sample[0], "print"))
     assert len(texts) == 10
     assert texts[5].strip() == ""  # the 3-page profile is followed by a blank page
+    # On screen the page that exists only for binding goes; folios and labels skip it.
+    screen = edition_pdf(sample[0], "screen")
+    texts = page_texts(screen)
+    assert len(texts) == 9 and all(text.strip() for text in texts)
+    assert pypdf.PdfReader(screen).page_labels == ["1", "2", "3", "4", "5", "7", "8", "9", "10"]
+
+
+def test_an_edition_can_keep_its_blank_pages_on_screen(tmp_path):
+    root = copy_sample(tmp_path / "ws")
+    edition = root / "content" / "editions" / "2021-winter.yaml"
+    edition.write_text(edition.read_text() + "blank_pages: {screen: keep}\n")
+    (outcome,) = build_workspace(Workspace.load(root), ["2021-winter"], ["screen"], jobs=1)
+    assert outcome.status == "built", outcome.messages
+    assert len(page_texts(edition_pdf(root, "screen"))) == 10
 
 
 def test_folios_run_on_through_the_edition(sample):
     path = edition_pdf(sample[0], "screen")
+    labels = pypdf.PdfReader(path).page_labels
     with pdfplumber.open(path) as pdf:
-        for number, page in enumerate(pdf.pages, start=1):
+        for index, page in enumerate(pdf.pages):
+            number = int(labels[index])  # the folio (page 6, blank in print, is left out)
             foot = page.crop((0, page.height - 22 * 72 / 25.4, page.width, page.height))
             text = (foot.extract_text() or "").strip()
             if number == 1:  # the cover has its credit there, but no folio
                 assert text == "Cover art by the Pressroom studio"
-            elif number in (3, 6, 7, 9):  # openers drop the folio; 6 is the blank page
+            elif number in (3, 7, 9):  # openers drop the folio
                 assert not text.endswith(str(number)), number
             else:  # numbers run on from piece to piece (each piece is laid out alone)
                 assert text.split()[-1] == str(number)
@@ -353,7 +374,8 @@ def test_assembled_edition_keeps_one_consistent_structure_tree(sample):
             assert all(e.Pg.objgen == page.obj.objgen for e in marked if "/Pg" in e)
     dests = list(pdf.Root.Names.Dests.Names)
     anchors = {str(dests[i]): pages[dests[i + 1][0].objgen] for i in range(0, len(dests), 2)}
-    assert anchors["profile-al-kadhimi"] == 3 and anchors["profile-wierzbicki"] == 9
+    # Wierzbicki opens on folio 9, the 8th page on screen (print's blank page 6 is left out)
+    assert anchors["profile-al-kadhimi"] == 3 and anchors["profile-wierzbicki"] == 8
     contents_links = [str(a.Dest) for a in pdf.pages[1].obj.Annots if "/Dest" in a]
     # One annotation per link, described in the link's words (what a screen reader reads).
     assert contents_links == ["profile-al-kadhimi", "profile-ortega-baines", "profile-wierzbicki"]

@@ -18,8 +18,17 @@ import pikepdf
 from .layouts import INTERNAL_LINK
 
 
-def assemble(front: bytes, pieces: Sequence[bytes], blank: bytes, pad: Sequence[bool]) -> bytes:
-    """The edition: ``front``, then each piece, preceded by the blank page where ``pad``."""
+def assemble(
+    front: bytes,
+    pieces: Sequence[bytes],
+    blank: bytes,
+    pad: Sequence[bool],
+    labels: Sequence[tuple[int, int]] = (),
+) -> bytes:
+    """The edition: ``front``, then each piece, preceded by the blank page where ``pad``.
+
+    ``labels``: (page index, folio) where the folios jump (a blank page left out), so
+    that viewers number pages as they are printed."""
     merged = pikepdf.open(io.BytesIO(front))
     tree = merged.Root.get("/StructTreeRoot")
     document = _document_element(tree) if tree is not None else None
@@ -53,6 +62,11 @@ def assemble(front: bytes, pieces: Sequence[bytes], blank: bytes, pad: Sequence[
         merged.Root.Names.Dests = pikepdf.Dictionary(Names=flat)
     _resolve_links(merged, {str(name) for name, _ in names})
     _merge_outlines(merged, opened)
+    if labels:
+        nums = pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)])
+        for index, folio in labels:
+            nums.extend([index, pikepdf.Dictionary(S=pikepdf.Name.D, St=folio)])
+        merged.Root.PageLabels = pikepdf.Dictionary(Nums=nums)
     return _save(merged)
 
 

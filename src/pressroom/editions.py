@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
@@ -50,6 +50,8 @@ class EditionFile(BaseModel):
     profiles: list[str]
     formats: list[str] | None = None
     variables: dict[str, Any] = {}  # layout variables for the whole edition
+    # Per format, overriding the format's own setting: {screen: keep}, {print: drop}...
+    blank_pages: dict[str, Literal["keep", "drop"]] = {}
 
     @field_validator("lang")
     @classmethod

@@ -43,6 +43,11 @@ class OutputFormat(BaseModel):
     image_dpi: int | None = Field(None, description="Downsample images above this resolution.")
     jpeg_quality: int | None = Field(None, description="JPEG quality (0-95) for images.")
     attach_sources: bool = Field(False, description="Attach each profile's Markdown source.")
+    blank_pages: Literal["keep", "drop"] = Field(
+        "keep",
+        description="Pages left blank so a profile opens on a recto: keep (for binding) or "
+        "drop (for reading on screen; folios stay as in print).",
+    )
 
     _variant = field_validator("pdf_variant")(lambda value: _check_variant(value))
     _quality = field_validator("jpeg_quality")(lambda value: _check_quality(value))
@@ -76,6 +81,7 @@ class FormatSettings(BaseModel):
     image_dpi: int | None = None
     jpeg_quality: int | None = None
     attach_sources: bool | None = None
+    blank_pages: Literal["keep", "drop"] | None = None
 
     _variant = field_validator("pdf_variant")(lambda value: _check_variant(value))
     _quality = field_validator("jpeg_quality")(lambda value: _check_quality(value))
@@ -100,6 +106,7 @@ BUILTIN_FORMATS: dict[str, OutputFormat] = {
         pdf_variant="pdf/ua-1",
         image_dpi=150,
         jpeg_quality=85,
+        blank_pages="drop",
     ),
     "archive": OutputFormat(
         name="archive",

@@ -246,16 +246,37 @@ class EditionPlan:
         starts, pad = page_numbers(self.order, self.counts)
         front = self.results[FRONT][1]
         pieces = [self.results[slug][1] for slug in self.order]
+        total = (
+            starts[self.order[-1]] + self.counts[self.order[-1]] - 1 if self.order else front.pages
+        )
+        labels: list[tuple[int, int]] = []
+        if self.drops_blank_pages:
+            # Pages that exist for binding go; folios stay as printed, so the viewer's page
+            # labels follow them (3, 4, 5, 7...) and so do contents and "see also" numbers.
+            physical = self.counts[FRONT]
+            for slug in self.order:
+                if pad[slug]:
+                    labels.append((physical, starts[slug]))
+                physical += self.counts[slug]
+            total -= sum(pad.values())
+            pad = dict.fromkeys(pad, False)
         pdf = assemble(
-            front.pdf, [p.pdf for p in pieces], front.blank, [pad[s] for s in self.order]
+            front.pdf,
+            [p.pdf for p in pieces],
+            front.blank,
+            [pad[s] for s in self.order],
+            labels,
         )
         offprints = {
             slug: (self.results[slug][1].offprint, self.counts[slug]) for slug in self.order
         }
-        total = (
-            starts[self.order[-1]] + self.counts[self.order[-1]] - 1 if self.order else front.pages
-        )
         return pdf, offprints, total
+
+    @property
+    def drops_blank_pages(self) -> bool:
+        """Whether this format leaves out the pages a recto start leaves blank."""
+        own = self.edition.workspace.formats[self.format].blank_pages
+        return self.edition.meta.blank_pages.get(self.format, own) == "drop"
 
     def messages(self) -> tuple[list[str], list[str]]:
         """Warnings (each once) and preflight findings, with edition page numbers."""

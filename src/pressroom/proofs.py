@@ -38,11 +38,17 @@ def rasterise(pdf: bytes | Path, scale: float, pages: list[int] | None = None) -
 
 
 def page_count(pdf: bytes | Path) -> int:
+    return len(page_labels(pdf))
+
+
+def page_labels(pdf: bytes | Path) -> list[str]:
+    """Each page's number as a reader sees it: the PDF's page label (a screen edition
+    skips the folio of a page left out), else its position."""
     import pypdfium2
 
     document = pypdfium2.PdfDocument(pdf.read_bytes() if isinstance(pdf, Path) else pdf)
     try:
-        return len(document)
+        return [document.get_page_label(i) or str(i + 1) for i in range(len(document))]
     finally:
         document.close()
 
@@ -68,7 +74,8 @@ def contact_sheet(
     title: str = "",
 ) -> Image.Image:
     """All pages as thumbnails, spreads side by side, ``columns`` spreads per row."""
-    count = page_count(pdf)
+    labels = page_labels(pdf)
+    count = len(labels)
     if count == 0:
         raise PressroomError("the PDF has no pages")
     margin, gap, label_height = 24, 28, 18
@@ -101,7 +108,7 @@ def contact_sheet(
             draw.rectangle(
                 (left, y, left + image.width - 1, y + image.height - 1), outline=(150, 150, 150)
             )
-            text = str(index + 1)
+            text = labels[index]
             draw.text((left + image.width // 2 - 4, y + page_h + 3), text, fill=LABEL, font=font)
     return sheet
 
