@@ -379,3 +379,31 @@ def test_only_that_index_error_is_taken_for_the_footnote_bug():
             function()
         except IndexError as error:
             assert _is_footnote_bug(error) is expected
+
+
+@pytest.mark.parametrize("extra_words", [0, 3, 7, 12, 18])
+def test_the_end_mark_follows_the_last_word_on_its_line(workspace, extra_words):
+    """Whatever the length of the last line, the ■ sits after the last word on the same
+    line: never over it, never alone on a line of its own."""
+    last = "The story ends here with a few more words " + "and more " * extra_words + "done."
+    body = "\n\n".join(["A paragraph of the story that fills some lines. " * 6] * 3 + [last])
+    pdf = render(load_profile(workspace.profile("p", body=body + "\n"))).pdf
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        page = document.pages[-1]
+        marks = [c for c in page.chars if c["text"] == "■"]
+        assert len(marks) == 1
+        mark = marks[0]
+        line = [  # the characters on the mark's line, in its column (left of it)
+            c for c in page.chars
+            if c["text"].strip() and c is not mark and abs(c["bottom"] - mark["bottom"]) < 3
+            and c["x0"] < mark["x0"] and mark["x0"] - c["x1"] < 40
+        ]  # fmt: skip
+        assert line, "the end mark is alone on its line"
+        assert "".join(c["text"] for c in line).endswith("done.")
+        overlapping = [
+            c for c in page.chars
+            if c is not mark and c["text"].strip()
+            and c["x0"] < mark["x1"] - 0.1 and c["x1"] > mark["x0"] + 0.1
+            and c["top"] < mark["bottom"] and c["bottom"] > mark["top"]
+        ]  # fmt: skip
+        assert overlapping == [], "the end mark overprints text"

@@ -215,6 +215,22 @@ def format_any_date(value: PartialDate | dt.date | None, lang: str = "en") -> st
     return str(value.year)
 
 
+END_MARK = '<span class="end-mark" aria-hidden="true">■</span>'
+
+
+def with_end_mark(html: Markup) -> Markup:
+    """The story's last block with the end mark after its last word, on the same line:
+    a word joiner (U+2060) forbids a break before it, so it never overprints the last
+    word nor sits alone on a line. A block with no paragraph (a table) gets the mark
+    as a line of its own."""
+    text = str(html)
+    for closing in ("</p>", "</li>"):
+        at = text.rfind(closing)
+        if at >= 0:
+            return Markup(text[:at] + "\u2060" + END_MARK + text[at:])
+    return Markup(text + f'<p class="end-mark-line">{END_MARK}</p>')
+
+
 def tie_last_words(text: str | None, link: bool = False) -> Markup:
     """Keep the last two words on one line (``<span class="tie">``, set ``nowrap`` by
     the layout), so a display line never ends with one word alone on it. The text
@@ -311,6 +327,9 @@ def profile_view(
         [name for name, items in (("factbox", meta.facts), ("timeline", meta.timeline)) if items],
     )
     last_text = max((i for i, b in enumerate(blocks) if not b.slot), default=-1)
+    block_html = [Markup(b.html) for b in blocks]
+    if last_text >= 0:
+        block_html[last_text] = with_end_mark(block_html[last_text])
     return {
         "title": meta.title,
         "dek": meta.dek,
@@ -331,7 +350,10 @@ def profile_view(
         "body": Markup(body.html),
         "factbox_in_story": any(b.slot == "factbox" for b in body.blocks),
         "timeline_in_story": any(b.slot == "timeline" for b in body.blocks),
-        "blocks": [{"html": Markup(b.html), "slot": b.slot, "kind": b.kind} for b in blocks],
+        "blocks": [
+            {"html": html, "slot": b.slot, "kind": b.kind}
+            for html, b in zip(block_html, blocks, strict=True)
+        ],
         "last_text_block": last_text,
         "headings": body.headings,
         "word_count": body.word_count,
