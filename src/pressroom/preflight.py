@@ -155,6 +155,8 @@ def pdf_findings(pdf: bytes, fmt: OutputFormat) -> list[Finding]:
             findings.append(Finding(None, f"font {name} is not embedded", "error"))
     reported: set[str] = set()
     is_pdfx = (fmt.pdf_variant or "").lower() == "pdf/x-4"
+    rgb_matters = fmt.color == "cmyk" and not is_pdfx  # PDF/X-4: an error, from pdfx_findings
+    seen: set[tuple[int, int]] = set()  # forms and patterns shared by pages: read once
     document = pypdfium2.PdfDocument(pdf)
     try:
         for number in range(1, len(document) + 1):
@@ -180,10 +182,11 @@ def pdf_findings(pdf: bytes, fmt: OutputFormat) -> list[Finding]:
             if foreign or _runs_outside(text, box):
                 findings += _char_findings(number, text, box, allowed, families, reported)
             findings += _image_findings(number, page, fmt)
-            if fmt.color == "cmyk" and not is_pdfx and _uses_rgb(reader.pages[number - 1]):
-                findings.append(
-                    Finding(number, "RGB colours (in vector art or text) in a CMYK print output")
-                )
+            # RGB images have their own finding (above); the rest is named here.
+            where = _rgb_objects(reader.pages[number - 1].obj, seen) if rgb_matters else set()
+            if where - {"an image"}:
+                kinds = ", ".join(sorted(where - {"an image"}))
+                findings.append(Finding(number, f"RGB colours (in {kinds}) in a CMYK print output"))
     finally:
         document.close()
     if is_pdfx:
@@ -431,41 +434,3 @@ def _rgb_objects(owner, seen: set) -> set[str]:
         elif xobject.get("/Subtype") == "/Form":
             where |= _rgb_objects(xobject, seen)
     return where
-
-
-_DRAW_FORM = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do\b")
-
-
-def _uses_rgb(page) -> bool:
-    """Whether a page's content sets an RGB colour (registration-black marks aside).
-
-    Scans the decoded content of the page and of the forms it draws with a regular
-    expression: tokenising every stream in Python would cost more than the render.
-    """
-    import pikepdf
-
-    seen: set[tuple[int, int]] = set()
-
-    def walk(data: bytes, resources) -> bool:
-        for match in _RGB_OPERATOR.finditer(data):
-            if any(float(value) != 0 for value in match.groups()):
-                return True
-        forms = (resources or {}).get("/XObject") or {}
-        for name in set(_DRAW_FORM.findall(data)):
-            key = "/" + name.decode("latin-1")
-            if key not in forms:
-                continue
-            form = forms[key]
-            if form.objgen in seen or form.get("/Subtype") != "/Form":
-                continue
-            seen.add(form.objgen)
-            if walk(form.read_bytes(), form.get("/Resources")):
-                return True
-        return False
-
-    contents = page.obj.get("/Contents")
-    if contents is None:
-        return False
-    streams = contents if isinstance(contents, pikepdf.Array) else [contents]
-    data = b"\n".join(stream.read_bytes() for stream in streams)
-    return walk(data, page.obj.get("/Resources"))
