@@ -39,6 +39,7 @@ def copy_sample(root: Path) -> Path:
     shutil.copytree(REPO / "content", root / "content")
     shutil.copytree(REPO / "assets" / "illustrations", root / "assets" / "illustrations")
     shutil.copy(REPO / "pressroom.yaml", root / "pressroom.yaml")
+    shutil.copy(REPO / "credits.yaml", root / "credits.yaml")  # the rights ledger
     return root
 
 
@@ -132,13 +133,15 @@ def test_arabic_edition_opens_its_profile_on_a_left_hand_page(sample):
 
 def test_blank_page_keeps_profiles_on_right_hand_pages_in_print_only(sample):
     texts = page_texts(edition_pdf(sample[0], "print"))
-    assert len(texts) == 10
+    assert len(texts) == 11  # cover, contents, 3 + blank + 2 + 2 pages of profiles, colophon
     assert texts[5].strip() == ""  # the 3-page profile is followed by a blank page
+    assert texts[10].startswith("Credits")
     # On screen the page that exists only for binding goes; folios and labels skip it.
     screen = edition_pdf(sample[0], "screen")
     texts = page_texts(screen)
-    assert len(texts) == 9 and all(text.strip() for text in texts)
-    assert pypdf.PdfReader(screen).page_labels == ["1", "2", "3", "4", "5", "7", "8", "9", "10"]
+    assert len(texts) == 10 and all(text.strip() for text in texts)
+    labels = pypdf.PdfReader(screen).page_labels
+    assert labels == ["1", "2", "3", "4", "5", "7", "8", "9", "10", "11"]
 
 
 def test_an_edition_can_keep_its_blank_pages_on_screen(tmp_path):
@@ -147,7 +150,7 @@ def test_an_edition_can_keep_its_blank_pages_on_screen(tmp_path):
     edition.write_text(edition.read_text() + "blank_pages: {screen: keep}\n")
     (outcome,) = build_workspace(Workspace.load(root), ["2021-winter"], ["screen"], jobs=1)
     assert outcome.status == "built", outcome.messages
-    assert len(page_texts(edition_pdf(root, "screen"))) == 10
+    assert len(page_texts(edition_pdf(root, "screen"))) == 11
 
 
 def test_folios_run_on_through_the_edition(sample):
@@ -160,7 +163,7 @@ def test_folios_run_on_through_the_edition(sample):
             text = (foot.extract_text() or "").strip()
             if number == 1:  # the cover has its credit there, but no folio
                 assert text == "Cover art by the Pressroom studio"
-            elif number in (3, 7, 9):  # openers drop the folio
+            elif number in (3, 7, 9, 11):  # openers (and the colophon) drop the folio
                 assert not text.endswith(str(number)), number
             else:  # numbers run on from piece to piece (each piece is laid out alone)
                 assert text.split()[-1] == str(number)
@@ -170,7 +173,7 @@ def test_outline_nests_profiles_under_the_edition(sample):
     reader = pypdf.PdfReader(edition_pdf(sample[0], "screen"))
     assert reader.outline[0].title == "The Pressroom Review"
     children = [item for item in reader.outline[1] if not isinstance(item, list)]
-    assert [item.title for item in children] == list(TITLES.values())
+    assert [item.title for item in children] == [*TITLES.values(), "Credits"]
 
 
 def test_related_profiles_point_at_real_pages(sample):
@@ -405,8 +408,11 @@ def test_report_json_matches_the_build(sample):
     report = json.loads((sample[0] / "build" / "report.json").read_text())
     assert report["ok"] is True
     rows = [(i["item"], i["format"], i["status"], i["pages"]) for i in report["items"]]
-    assert ("2021-winter", "print", "built", 10) in rows
+    assert ("2021-winter", "print", "built", 11) in rows
     assert ("al-kadhimi", "screen", "built", 3) in rows
+    fpo = {(i["item"], i["format"]): i["fpo"] for i in report["items"]}  # FPO art, per item
+    assert fpo["2021-winter", "print"] == ["assets/illustrations/al-kadhimi.svg"]
+    assert fpo["ortega-baines", "screen"] == []
     edition = next(i for i in report["items"] if i["format"] == "archive")
     assert [o["path"] for o in edition["outputs"]][:2] == [
         "build/2021-winter/archive/2021-winter.pdf",

@@ -91,7 +91,8 @@ tags: notalist
         "content/profiles/bad.md:3: titel: warning: unknown field, ignored; did you mean 'title'?",
         "content/profiles/bad.md:4: dek: must be text, found a list",
         "content/profiles/bad.md:5: date: '2021-13-01' is not a date; write it as YYYY-MM-DD",
-        "content/profiles/bad.md:6: illustration.credit: required",
+        "content/profiles/bad.md:6: illustration.credit: required "
+        "(or list the picture in credits.yaml, the rights ledger)",
         "content/profiles/bad.md:7: illustration.src: file not found: 'missing.png'",
         "content/profiles/bad.md:10: facts[0].value: required",
         "content/profiles/bad.md:13: facts[1].note: warning: unknown field, ignored",

@@ -205,7 +205,8 @@ def test_missing_alt_text_and_credit_are_left_as_comments_that_check_lists(ws, t
     lines = [line for line in check.output.splitlines() if "unfinished.md" in line]
     assert lines == [
         "content/profiles/unfinished.md:6: illustration.alt: required",
-        "content/profiles/unfinished.md:6: illustration.credit: required",
+        "content/profiles/unfinished.md:6: illustration.credit: required "
+        "(or list the picture in credits.yaml, the rights ledger)",
     ]
 
 

@@ -51,7 +51,7 @@ def test_one_profile_edit_renders_one_piece_and_equals_a_forced_build(tmp_path, 
     source = root / "content" / "profiles" / "wierzbicki.md"
     source.write_text(source.read_text().replace("grudge", "temper"), encoding="utf-8")
     second = build(root)
-    assert second.pieces == {"rendered": 1, "cached": 3}
+    assert second.pieces == {"rendered": 1, "cached": 4}  # the colophon too: same credits
     assert any("temper" in text for text in page_texts(edition_pdf(root, "screen")))
     incremental = outputs(root)
     build(root, force=True, jobs=1)
@@ -62,8 +62,8 @@ def test_a_shorter_profile_moves_every_later_page_number(tmp_path, fixed_date):
     root = copy_sample(tmp_path / "ws")
     build(root)
     before = edition_pdf(root, "screen")
-    assert len(page_texts(before)) == 9  # Al-Kadhimi's 3 pages; print's blank page 6 left out
-    assert pypdf.PdfReader(before).page_labels[5] == "7"  # so page 6 of 9 is folio 7
+    assert len(page_texts(before)) == 10  # Al-Kadhimi's 3 pages; print's blank page 6 left out
+    assert pypdf.PdfReader(before).page_labels[5] == "7"  # so page 6 of 10 is folio 7
     source = root / "content" / "profiles" / "al-kadhimi.md"
     text = source.read_text(encoding="utf-8")
     body_start = text.index("\n---\n", 4) + 5
@@ -72,11 +72,14 @@ def test_a_shorter_profile_moves_every_later_page_number(tmp_path, fixed_date):
     outcome = build(root)
     assert outcome.pieces["rendered"] >= 2  # the shorter profile and the front's contents
     after = page_texts(edition_pdf(root, "screen"))
-    assert len(after) == 8  # two pages, no blank page: the others move up two pages
+    assert len(after) == 9  # two pages, no blank page: the others move up two pages
     contents = after[1]
     assert "The Woman Who Lets the River In" in contents
     assert re.search(r"River In[ .]*(\d+)", contents)[1] == "5"
     assert "The Woman Who Lets the River In, page 5" in " ".join(after)
+    # the colophon lists each picture on the page it moved to
+    assert re.search(r"\b(\d+)\s+The Woman Who Lets the River In", after[-1])[1] == "5"
+    assert re.search(r"\b(\d+)\s+The Last Man Who Casts Letters", after[-1])[1] == "7"
     for number in (4, 6, 8):
         assert folio(edition_pdf(root, "screen"), number) == str(number)
     incremental = outputs(root)

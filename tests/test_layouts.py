@@ -88,6 +88,21 @@ def test_profile_html_has_metadata_boxes_and_escaping(workspace):
         "subject": "A short dek.",
         "keywords": ["one", "two"],
         "lang": "en",
+        "images": [
+            {
+                "file": "content/profiles/portrait.svg",
+                "field": "illustration",
+                "title": "A Test Profile",
+                "lang": "en",
+                "credit": "Illustration by Test Artist",
+                "creator": "",
+                "licence": "",
+                "source": "",
+                "status": "final",
+                "fpo": False,
+                "page": None,
+            }
+        ],
     }
     assert "@page { size: A4; margin: 20mm 17mm 22mm 17mm; }" in document.extra_css
 

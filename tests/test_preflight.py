@@ -10,6 +10,7 @@ from pressroom import build_workspace, load_profile
 from pressroom.api import render
 from pressroom.cli import main
 from pressroom.config import Workspace
+from pressroom.formats import BUILTIN_FORMATS
 from pressroom.preflight import content_findings, pdf_findings
 
 from .conftest import GOOD_FRONT_MATTER
@@ -49,9 +50,15 @@ def test_body_image_without_a_credit(workspace):
     Image.new("RGB", (40, 30)).save(workspace.root / "content" / "profiles" / "pic.png")
     body = 'One.\n\n![a](pic.png)\n\nTwo.\n\n![b](pic.png "Photo: A. Person")\n'
     path = workspace.profile("p", body=body)
-    assert content(workspace, path) == [
-        "content/profiles/p.md:23: body: warning: image 'pic.png' has no credit; give it a "
-        'title: ![alt](src "Photo: Name")'
+    assert content(workspace, path) == []  # pictures are checked for an output format
+    screen = [
+        d.format(workspace.root)
+        for d in content_findings(load_profile(path), BUILTIN_FORMATS["screen"])
+    ]
+    assert screen == [
+        "content/profiles/p.md:23: body: warning: image 'content/profiles/pic.png' has no "
+        'credit and no entry in credits.yaml; give it a credit (![alt](src "Photo: Name")) '
+        "or list it in the ledger"
     ]
 
 

@@ -82,8 +82,8 @@ def test_contact_sheet_of_an_edition(built):
     assert result.exit_code == 0, result.output
     sheet = Image.open(built / "s.png").convert("RGB")
     assert sheet.width == SHEET_WIDTH
-    # Three spreads per row: [-, 1] [2, 3] [4, 5] / [6, 7] [8, 9]: two rows (the screen
-    # edition leaves out the page print keeps blank for binding, so it has 9 pages).
+    # Three spreads per row: [-, 1] [2, 3] [4, 5] / [6, 7] [8, 9] [10, -]: two rows (the
+    # screen edition leaves out the page print keeps blank for binding, so it has 10 pages).
     assert sheet.height == TOP + 2 * (PAGE_HEIGHT + LABEL + GAP) - GAP + MARGIN
     assert share(sheet, page_slot(0, 0), is_background) == 1  # nothing faces the cover
     cover = page_slot(0, 1)
@@ -94,9 +94,9 @@ def test_contact_sheet_of_an_edition(built):
     assert 0.8 < share(sheet, contents, is_paper) < 1
     assert 0.3 < share(sheet, opener, is_paper) < 0.8
     assert share(sheet, contents, is_background) + share(sheet, opener, is_background) < 0.01
-    assert share(sheet, page_slot(4, 1), is_paper) > 0.75  # page 9, the last
-    for side in (0, 1):  # and nothing after it
-        assert share(sheet, page_slot(5, side), is_background) == 1
+    assert share(sheet, page_slot(4, 1), is_paper) > 0.75  # page 9, the last profile's
+    assert share(sheet, page_slot(5, 0), is_paper) > 0.9  # page 10, the colophon: a list
+    assert share(sheet, page_slot(5, 1), is_background) == 1  # and nothing after it
 
 
 def test_contact_sheet_of_a_pdf_file_needs_no_workspace(built, tmp_path):
@@ -129,7 +129,7 @@ def test_diff_finds_the_one_page_a_late_correction_touched(built, tmp_path):
     )
     assert result.exit_code == 1, result.output  # like diff: 1 when something changed
     pages_with_grudge = [8, 9]  # folios 9 and 10: page 6 of print is not on screen
-    assert "1 of 9 pages changed: " in result.output
+    assert "1 of 10 pages changed: " in result.output
     (changed,) = [int(p.stem.split("-")[1]) for p in (out / "new").glob("page-*.png")]
     assert changed in pages_with_grudge
     image = Image.open(out / "new" / f"page-{changed:03d}.png").convert("RGB")
@@ -140,7 +140,7 @@ def test_diff_finds_the_one_page_a_late_correction_touched(built, tmp_path):
         main,
         ["proof", "--diff", str(tmp_path / "new.pdf"), str(tmp_path / "new.pdf"), "-o", str(out)],
     )
-    assert same.exit_code == 0 and "no page changed (9 pages)" in same.output
+    assert same.exit_code == 0 and "no page changed (10 pages)" in same.output
 
 
 def test_diff_of_two_build_folders(built, tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 from .config import Workspace, workspace_for_file
 from .content import Profile, resource_roots
 from .content import load_profile as _load_profile
+from .credits import ledger_diagnostics
 from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
 from .editions import Edition, inspect_edition, inspect_profiles, profile_index
 from .formats import OutputFormat
@@ -123,7 +124,7 @@ def render_edition(edition: Edition, format: str, layout: str | None = None) -> 
 
 def check_workspace(workspace: Workspace) -> list[Diagnostic]:
     """Every problem in every profile of the workspace, rendering nothing."""
-    diagnostics = list(workspace.warnings)
+    diagnostics = list(workspace.warnings) + ledger_diagnostics(workspace.root)
     profiles: list[Profile] = []
     inspected = inspect_profiles(workspace)  # each profile is read once
     for _, profile, found in inspected:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -27,10 +28,11 @@ from pathlib import Path
 from . import __version__, api
 from .config import CONFIG_FILE, Limits, Workspace, builtin_root
 from .content import Profile, inspect_profile, slug_from_path
+from .credits import LEDGER_FILE, ImageUse, credit_for, load_ledger
 from .diagnostics import ContentError, Diagnostic, PressroomError, display_path
 from .editions import Edition, inspect_edition, inspect_profiles, profile_index
 from .engine import start_workers_server
-from .layouts import FRONT, find_layout
+from .layouts import BACK, FRONT, find_layout
 from .output import write_atomic
 from .pieces import EditionPlan, PieceResult, PieceSpec, render_piece
 
@@ -81,6 +83,7 @@ class Outcome:
     messages: list[str] = field(default_factory=list)
     peak_mb: float = 0.0  # the peak memory of the process that rendered it
     pieces: dict[str, int] = field(default_factory=dict)  # editions: pieces rendered, cached
+    fpo: list[str] = field(default_factory=list)  # FPO art in the outputs (workspace paths)
     payload: dict = field(default_factory=dict)  # slug -> (PDF, pages), until written
 
     @property
@@ -453,7 +456,7 @@ def _run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish
                 pass
             elif isinstance(result, Failure):
                 part = task.spec.part
-                where = "front (cover and contents)" if part == FRONT else f"profile {part}"
+                where = PART_NAMES.get(part, f"profile {part}")
                 run.failed = [f"{where}: {m}" for m in result.messages]
             else:
                 cache.store(task.key, result)
@@ -519,6 +522,12 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
     run.keys = {plan.key(spec) for spec, _ in plan.results.values()}  # what the edition uses
     outcome = Outcome(run.job.item, "edition", run.job.format, "built", peak_mb=run.peak_mb)
     outcome.pieces = {"rendered": run.rendered, "cached": run.cached}
+    edition = plan.edition
+    uses = edition.image_uses()
+    for path in edition.profile_paths:
+        profile = inspect_profile(path, edition.workspace)[0]
+        uses += profile.image_uses() if profile else []
+    outcome.fpo = fpo_art(edition.workspace, uses)
     try:
         pdf, offprints, pages = plan.assemble()
         warnings, findings = plan.messages()
@@ -530,6 +539,9 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
         outcome.messages = [f"cannot assemble the edition: {type(error).__name__}: {error}"]
     outcome.seconds = time.monotonic() - run.started
     finish(run.job, run.stamp, outcome, run.keys)
+
+
+PART_NAMES = {FRONT: "front (cover and contents)", BACK: "colophon (credits page)"}
 
 
 def _prepare(plan: EditionPlan, part: str) -> tuple[PieceSpec, str] | None:
@@ -584,6 +596,7 @@ class PieceCache:
         result.warnings = data.get("warnings", [])
         result.findings = [tuple(f) for f in data.get("findings", [])]
         result.notes = data.get("notes", [])
+        result.anchors = data.get("anchors", {})
         return result
 
     def store(self, key: str, result: PieceResult) -> None:
@@ -600,6 +613,7 @@ class PieceCache:
             "warnings": result.warnings,
             "findings": result.findings,
             "notes": result.notes,
+            "anchors": result.anchors,
         }
         # The description goes last: a piece counts as cached only once it is complete.
         write_atomic(self.folder / f"{key}.json", json.dumps(info).encode())
@@ -782,6 +796,7 @@ def execute(root: str, job: Job) -> Outcome:
         result = api.render(profile, job.layout, job.format)
         findings = _preflight(job, workspace, result, profile)
         outcome.messages = [f"warning: {w}" for w in result.warnings] + findings
+        outcome.fpo = fpo_art(workspace, profile.image_uses())
         if not _refused(outcome, findings, job.strict):
             outcome.payload = {job.item: (result.pdf, result.pages)}
     except ContentError as error:
@@ -818,12 +833,14 @@ def _write_parts(outcome: Outcome, job: Job, parts: dict[str, tuple[bytes, int]]
 
 def _preflight(job: Job, workspace: Workspace, result, profile: Profile) -> list[str]:
     """Preflight findings for a profile job's PDF and the profile's content, as messages."""
-    from .preflight import Finding, content_findings, pdf_findings
+    from .preflight import Finding, content_findings, format_content_findings, pdf_findings
 
+    fmt = workspace.formats[job.format]
     found = [Finding(page, message, "error") for page, message in result.layout_problems]
-    found += pdf_findings(result.pdf, workspace.formats[job.format])
+    found += [Finding(page, message, "warning") for page, message in result.layout_warnings]
+    found += pdf_findings(result.pdf, fmt)
     messages = [f.format() for f in found]
-    return messages + ["preflight: " + d.format(workspace.root) for d in content_findings(profile)]
+    return messages + format_content_findings(content_findings(profile, fmt), workspace.root)
 
 
 def fingerprint(
@@ -856,6 +873,7 @@ def fingerprint(
     add(_weasyprint_version())
     add(os.environ.get("SOURCE_DATE_EPOCH", ""))
     add_file(workspace.root / CONFIG_FILE)
+    add(_ledger_state(workspace))
     add_file(job.source)
     sources = [job.source] if job.kind == "profile" else []
     layouts = {job.layout or workspace.config.layout}
@@ -906,6 +924,7 @@ def piece_keys(
     add(common, edition.meta.model_dump_json(exclude={"profiles"}))
     add(common, __version__ + _weasyprint_version() + os.environ.get("SOURCE_DATE_EPOCH", ""))
     add(common, _file_digest(workspace.root / CONFIG_FILE))
+    add(common, _ledger_state(workspace))
     folders = [builtin_root() / "assets" / "fonts"]
     with contextlib.suppress(PressroomError, OSError):  # the render will report it
         folders += find_layout(job.layout or workspace.config.layout, workspace).template_dirs
@@ -917,6 +936,15 @@ def piece_keys(
 
     def key(part: str) -> str:
         digest = common.copy()
+        if part == BACK:  # the colophon: what it shows of each picture (pages aside)
+            for slug, profile in profiles.items():
+                meta = profile.meta if profile else None
+                uses = [
+                    (str(u.path), u.field, u.credit, u.status)
+                    for u in (profile.image_uses() if profile else [])
+                ]
+                add(digest, json.dumps([slug, meta and (meta.title, meta.lang), uses]))
+            return digest.hexdigest()
         if part == FRONT:
             add(digest, f"cover:{edition.cover_path}:{_file_digest(edition.cover_path)}")
             for slug, profile in profiles.items():
@@ -938,6 +966,26 @@ def piece_keys(
         return digest.hexdigest()
 
     return key
+
+
+def fpo_art(workspace: Workspace, uses: list[ImageUse]) -> list[str]:
+    """The FPO pictures among ``uses``, as workspace paths, each once."""
+    try:
+        ledger = load_ledger(workspace.root)
+    except ContentError:
+        return []
+    found = (use.path for use in uses if credit_for(use, ledger).fpo)
+    return list(dict.fromkeys(display_path(path, workspace.root) for path in found))
+
+
+def _ledger_state(workspace: Workspace) -> str:
+    """The rights ledger as outputs depend on it: its file, and today's date when a
+    clearance in it expires (an output built yesterday may not be allowed today)."""
+    state = f"ledger:{_file_digest(workspace.root / LEDGER_FILE)}"
+    with contextlib.suppress(ContentError):  # a broken ledger fails the jobs themselves
+        if load_ledger(workspace.root).has_expiries:
+            state += f":{dt.date.today().isoformat()}"
+    return state
 
 
 @functools.lru_cache(maxsize=4096)

@@ -193,6 +193,7 @@ def build(
     _summary_table(workspace, outcomes)
     for note in notes:
         click.echo(note)
+    _fpo_summary(outcomes)
     report = write_report(workspace, outcomes)
     failed = sum(not o.ok for o in outcomes)
     built = sum(o.status == "built" for o in outcomes)
@@ -208,6 +209,19 @@ def build(
             written = [out.path for o in outcomes for out in o.outputs]
             stamps.record(output, stamp, written, json.loads(report.read_text("utf-8")))
     sys.exit(1 if failed else 0)
+
+
+def _fpo_summary(outcomes) -> None:
+    """Every FPO picture in what was written, and where: art to replace before release."""
+    used: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        if outcome.ok and outcome.outputs:
+            for path in outcome.fpo:
+                used.setdefault(path, []).append(f"{outcome.item} ({outcome.format})")
+    if used:
+        click.echo("FPO art (for position only), to replace with the final art:")
+        for path, items in used.items():
+            click.echo(f"  {path}: {', '.join(items)}")
 
 
 def _report_unchanged(output: Path, report: dict, root: Path) -> None:

@@ -17,8 +17,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
 from .config import Limits, Workspace, builtin_root, check_lang, workspace_for_file
+from .credits import ImageUse, Status, load_ledger
 from .diagnostics import ContentError, Diagnostic
-from .markup import image_references
+from .markup import image_references, parse_focus
 from .resources import ResourceRefused, image_problem, resolve_local
 from .validation import validate
 from .yamlsource import LineMap, load_yaml
@@ -108,13 +109,26 @@ def full_date(value: Any) -> Any:
 Text = Annotated[str, BeforeValidator(_text)]
 
 
+def _focus(value: Any) -> Any:
+    return None if value is None else parse_focus(str(value))
+
+
+Focus = Annotated[tuple[float, float], BeforeValidator(_focus)]
+
+
 class Illustration(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     src: str
     alt: str
-    credit: str
+    credit: str | None = None  # may be left to the rights ledger (credits.yaml)
     caption: str | None = None
+    status: Status | None = None  # final or fpo (for position only); None: the ledger's
+    focus: Focus | None = None  # the point crops keep in frame: "70% 40%"
+
+    @property
+    def focus_css(self) -> str:
+        return "" if self.focus is None else f"{self.focus[0]:g}% {self.focus[1]:g}%"
 
 
 class Fact(BaseModel):
@@ -180,6 +194,30 @@ class Profile:
     warnings: list[Diagnostic] = field(default_factory=list)
     lines: LineMap = field(default_factory=LineMap)
     image_paths: list[Path] = field(default_factory=list)  # images of the body, resolved
+
+    def image_uses(self) -> list[ImageUse]:
+        """Every image of the profile (illustration, then body figures) as the writer gave it."""
+        uses = []
+        art = self.meta.illustration
+        if art is not None and self.illustration_path is not None:
+            line = self.line_of(("illustration", "src"))
+            uses.append(
+                ImageUse(self.illustration_path, self.source, "illustration", line,
+                         art.credit, art.status, art.caption)
+            )  # fmt: skip
+        resolved = iter(self.image_paths)
+        for image in image_references(self.body, self.body_line):
+            if image.src.startswith("data:"):
+                continue
+            path = next(resolved, None)
+            if path is None:
+                break
+            status = image.figure.status if image.figure else None
+            uses.append(
+                ImageUse(path, self.source, "body", image.line, image.title or None, status,
+                         image.caption or None)
+            )  # fmt: skip
+        return uses
 
     def line_of(self, path: tuple[str | int, ...]) -> int:
         """The line in the source file of a front-matter field, such as ``("facts", 2)``."""
@@ -295,6 +333,10 @@ def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagno
         if problem:
             diagnostics.append(Diagnostic(path, image.line, "body", f"image {problem}"))
         image_paths.append(resolved)
+    for image in image_references(body, body_line):
+        for problem in image.figure.problems if image.figure else ():
+            diagnostics.append(Diagnostic(path, image.figure_line or image.line, "figure", problem))
+    diagnostics += _credit_problems(data, path, lines, workspace)
     diagnostics.sort(key=lambda d: d.line or 0)
     if meta is None:
         return None, diagnostics
@@ -303,6 +345,23 @@ def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagno
         image_paths=image_paths,
     )  # fmt: skip
     return profile, diagnostics
+
+
+def _credit_problems(data: Any, path: Path, lines: LineMap, workspace) -> list[Diagnostic]:
+    """An illustration needs a credit: written, or in the rights ledger. Checked from the
+    raw data, so that it is reported with the illustration's other problems."""
+    art = data.get("illustration") if isinstance(data, dict) else None
+    if not isinstance(art, dict) or art.get("credit") is not None:
+        return []  # no illustration, or a credit (one that is not text: the schema says so)
+    try:
+        ledger = load_ledger(workspace.root)
+    except ContentError as error:
+        return error.diagnostics
+    src = art.get("src")
+    if isinstance(src, str) and ledger.entry_for(path.parent / src) is not None:
+        return []
+    message = "required (or list the picture in credits.yaml, the rights ledger)"
+    return [Diagnostic(path, lines.line_of(("illustration",)), "illustration.credit", message)]
 
 
 def check_image_field(

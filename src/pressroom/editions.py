@@ -17,12 +17,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 from .config import Workspace, check_lang
 from .content import (
     Profile,
+    Text,
     check_image_field,
     full_date,
     inspect_profile,
     resource_roots,
     slug_from_path,
 )
+from .credits import ImageUse, Status
 from .diagnostics import ContentError, Diagnostic
 from .validation import validate
 from .yamlsource import LineMap, load_yaml
@@ -35,6 +37,7 @@ class Cover(BaseModel):
     alt: str
     credit: str
     lines: list[str] = []
+    status: Status | None = None  # final or fpo (for position only)
 
 
 class EditionFile(BaseModel):
@@ -52,6 +55,11 @@ class EditionFile(BaseModel):
     variables: dict[str, Any] = {}  # layout variables for the whole edition
     # Per format, overriding the format's own setting: {screen: keep}, {print: drop}...
     blank_pages: dict[str, Literal["keep", "drop"]] = {}
+    # FPO art is an error in print: true lets it through in every format, or name them.
+    allow_fpo: bool | list[str] = False
+    # The colophon's people and numbers, in the order given: {Editor: ..., ISSN: ...}.
+    masthead: dict[str, Text] = {}
+    colophon: bool = True  # a credits page closing the edition: every image, its page
 
     @field_validator("lang")
     @classmethod
@@ -83,6 +91,19 @@ class Edition:
     @property
     def lang(self) -> str:
         return self.meta.lang or self.workspace.config.lang
+
+    def allows_fpo(self, format_name: str) -> bool:
+        """Whether FPO art may go out in this format (``allow_fpo`` in the edition file)."""
+        allowed = self.meta.allow_fpo
+        return allowed if isinstance(allowed, bool) else format_name in allowed
+
+    def image_uses(self) -> list[ImageUse]:
+        """The edition's own pictures (its cover); the profiles' are their own."""
+        cover = self.meta.cover
+        if cover is None or self.cover_path is None:
+            return []
+        line = self.lines.line_of(("cover", "src"))
+        return [ImageUse(self.cover_path, self.source, "cover", line, cover.credit, cover.status)]
 
     @property
     def format_names(self) -> list[str]:

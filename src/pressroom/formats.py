@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .credits import FpoPolicy, Usage
+
 PDF_VARIANTS = (
     "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
     "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/ua-1", "pdf/x-1a", "pdf/x-3", "pdf/x-4",
@@ -47,6 +49,14 @@ class OutputFormat(BaseModel):
         "keep",
         description="Pages left blank so a profile opens on a recto: keep (for binding) or "
         "drop (for reading on screen; folios stay as in print).",
+    )
+    usage: Usage | None = Field(
+        None,
+        description="The use image rights must cover (print, screen, archive); "
+        "default: the format's name when it is one of those.",
+    )
+    fpo: FpoPolicy = Field(
+        "warn", description="FPO (for position only) art: allow, warn or error (print)."
     )
 
     _variant = field_validator("pdf_variant")(lambda value: _check_variant(value))
@@ -82,6 +92,8 @@ class FormatSettings(BaseModel):
     jpeg_quality: int | None = None
     attach_sources: bool | None = None
     blank_pages: Literal["keep", "drop"] | None = None
+    usage: Usage | None = None
+    fpo: FpoPolicy | None = None
 
     _variant = field_validator("pdf_variant")(lambda value: _check_variant(value))
     _quality = field_validator("jpeg_quality")(lambda value: _check_quality(value))
@@ -97,6 +109,7 @@ BUILTIN_FORMATS: dict[str, OutputFormat] = {
         color="cmyk",
         links=False,
         pdf_variant="pdf/x-4",
+        fpo="error",
     ),
     "screen": OutputFormat(
         name="screen",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,11 @@ from pydantic import BaseModel, ConfigDict
 from . import __version__
 from .config import Workspace, builtin_root
 from .content import PartialDate, Profile
+from .credits import ImageUse, credit_for, load_ledger
 from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
 from .editions import Edition
 from .formats import OutputFormat, cmyk_profile, format_css
-from .markup import SLOTS, Block, render_body, render_inline
+from .markup import SLOTS, Block, FigureCredit, image_references, render_body, render_inline
 from .validation import validate
 from .variables import VariableSpec, css_value, inline_style, problems, resolve, root_css
 from .yamlsource import load_yaml
@@ -300,11 +302,30 @@ def profile_view(
     see_also: list[dict[str, str]] | None = None,
     values: dict[str, Any] | None = None,
     style: str = "",
+    layout: Layout | None = None,
 ) -> dict[str, Any]:
     """What a template knows about one profile (the ``profile`` variable)."""
     meta = profile.meta
     lang = profile.lang
     values = values or {}
+    ledger = load_ledger(profile.workspace.root)
+    label = _labeller(layout, lang)
+    # The body's figures in order, each with its credit (inline data: images have none).
+    body_uses = iter(use for use in profile.image_uses() if use.field == "body")
+    credits = []
+    for image in image_references(profile.body):
+        use = None if image.src.startswith("data:") else next(body_uses, None)
+        if image.figure is not None:
+            credits.append(credit_for(use, ledger, lang) if use else None)
+    figure_credits = iter(credits)
+
+    def figure_credit(src: str, title: str, options) -> FigureCredit:
+        found = next(figure_credits, None)
+        credit = (found.credit if found else title) or ""
+        if (options.status or (found.status if found else "final")) != "fpo":
+            return FigureCredit(credit)
+        return FigureCredit(credit, label("fpo"), label("fpo_note"))
+
     body = render_body(
         profile.body,
         links=output_format.links,
@@ -313,14 +334,21 @@ def profile_view(
         initial="word" if text_direction(lang) == "rtl" else "letter",
         quotes=quotes_for(lang),
         lang=lang,
+        figure_credit=figure_credit,
     )
     illustration = None
-    if meta.illustration is not None and profile.illustration_path is not None:
+    uses = [use for use in profile.image_uses() if use.field == "illustration"]
+    if uses and meta.illustration is not None:
+        art = credit_for(uses[0], ledger, lang)
         illustration = {
-            "url": profile.illustration_path.as_uri(),
+            "url": uses[0].path.as_uri(),
             "alt": meta.illustration.alt,
-            "credit": meta.illustration.credit,
+            "credit": art.credit or "",
             "caption": meta.illustration.caption,
+            "focus": meta.illustration.focus_css,
+            "fpo": art.fpo,
+            "creator": art.creator,
+            "licence": art.licence,
         }
     blocks = place_boxes(
         body.blocks,
@@ -372,10 +400,13 @@ def _common_context(workspace: Workspace, output_format: OutputFormat) -> dict[s
 
 
 def profile_context(
-    profile: Profile, output_format: OutputFormat, values: dict[str, Any] | None = None
+    profile: Profile,
+    output_format: OutputFormat,
+    values: dict[str, Any] | None = None,
+    layout: Layout | None = None,
 ) -> dict[str, Any]:
     """The variables a profile template sees."""
-    view = profile_view(profile, output_format, values=values)
+    view = profile_view(profile, output_format, values=values, layout=layout)
     document = {
         "title": view["title"],
         "author": view["byline"],
@@ -440,7 +471,7 @@ def render_profile_html(
     output_format = output_format or workspace.formats[DEFAULT_FORMAT]
     icc = _cmyk_profile(workspace, output_format)
     values = variable_values(layout, output_format, workspace, profile=profile)
-    context = profile_context(profile, output_format, values)
+    context = profile_context(profile, output_format, values, layout)
     text = _run_template(layout, PROFILE_TEMPLATE, context)
     return _html_document(
         text, profile.source, layout, output_format, icc, _pdf_metadata(profile), [profile], values
@@ -516,8 +547,86 @@ def localise_digits(html_text: str) -> str:
     if start < 0:
         return html_text
     head, body = html_text[:start], html_text[start:]
-    body = re.sub(r">([^<]+)<", lambda m: ">" + m[1].translate(_ARABIC_INDIC) + "<", body)
+
+    def text(match: re.Match) -> str:  # character references (&#39;) keep their digits
+        parts = re.split(r"(&#?\w+;)", match[1])
+        parts[::2] = [part.translate(_ARABIC_INDIC) for part in parts[::2]]
+        return ">" + "".join(parts) + "<"
+
+    body = re.sub(r">([^<]+)<", text, body)
     return head + body
+
+
+def _labeller(layout: Layout | None, lang: str) -> Callable[[str], str]:
+    """Fixed wording in ``lang`` from the layout (English words when there is none)."""
+    defaults = {"fpo": "FPO", "fpo_note": "For position only; final art:"}
+
+    def label(key: str) -> str:
+        if layout is None:
+            return defaults.get(key, key)
+        try:
+            return layout.label(key, lang)
+        except LayoutError:
+            return defaults.get(key, key)
+
+    return label
+
+
+def image_records(
+    workspace: Workspace,
+    profiles: list[Profile],
+    edition: Edition | None = None,
+    pages: dict[str, int] | None = None,
+) -> list[dict[str, Any]]:
+    """Every picture of a document (an edition's cover first), credited from the ledger
+    where the writer left it out, with the page it is on when ``pages`` knows it: for
+    the PDF's metadata and the colophon."""
+    ledger = load_ledger(workspace.root)
+    pages = pages or {}
+    found: list[tuple[ImageUse, str, str, int | None]] = []  # use, title, lang, page
+    if edition is not None:
+        for use in edition.image_uses():
+            found.append((use, edition.meta.title, edition.lang, 1))
+    for profile in profiles:
+        anchors = _picture_anchors(profile, f"profile-{profile.slug}")
+        start = pages.get(profile.slug)
+        for use, anchor in zip(profile.image_uses(), anchors, strict=True):
+            page = pages.get(anchor, start) if anchor else start
+            found.append((use, profile.meta.title, profile.lang, page))
+    records = []
+    for use, title, lang, page in found:
+        credit = credit_for(use, ledger, lang)
+        records.append(
+            {
+                "file": display_path(use.path, ledger.root),
+                "field": use.field,
+                "title": title,
+                "lang": lang,
+                "credit": credit.credit or "",
+                "creator": credit.creator or "",
+                "licence": credit.licence or "",
+                "source": credit.source or "",
+                "status": credit.status,
+                "fpo": credit.fpo,
+                "page": page,
+            }
+        )
+    return records
+
+
+def _picture_anchors(profile: Profile, anchor: str) -> list[str | None]:
+    """The element id of each of a profile's pictures (as ``image_uses`` lists them):
+    the layout's ``<anchor>-art`` for the illustration, ``<anchor>-figure-N`` for body
+    figures (None for a picture inside running text)."""
+    anchors: list[str | None] = []
+    if profile.meta.illustration is not None and profile.illustration_path is not None:
+        anchors.append(f"{anchor}-art")
+    figures = 0
+    for image in image_references(profile.body):
+        figures += image.figure is not None
+        if not image.src.startswith("data:"):
+            anchors.append(f"{anchor}-figure-{figures}" if image.figure else None)
+    return anchors
 
 
 def _pdf_metadata(profile: Profile) -> dict[str, Any]:
@@ -528,6 +637,7 @@ def _pdf_metadata(profile: Profile) -> dict[str, Any]:
         "subject": meta.dek,
         "keywords": meta.tags,
         "lang": profile.lang,
+        "images": image_records(profile.workspace, [profile]),
     }
 
 
@@ -569,6 +679,7 @@ def _html_document(
 
 INTERNAL_LINK = "pressroom-anchor:"  # links between pieces of an edition, resolved on assembly
 FRONT = "front"  # the piece of an edition before its profiles: cover and contents
+BACK = "back"  # the piece after them: the colophon (credits page)
 
 
 def render_edition_html(
@@ -613,8 +724,16 @@ def render_edition_html(
         }
 
     entries = [entry(profile) for profile in profiles]
+    pictures = []
+    if part == BACK:
+        for record in image_records(workspace, profiles, edition, pages):
+            page = record["page"]
+            text = "" if page is None else str(page)
+            if values.get("digits") == "arabic-indic":
+                text = text.translate(_ARABIC_INDIC)
+            pictures.append({**record, "page_text": text})
     articles = []
-    if part != FRONT:
+    if part not in (FRONT, BACK):
         if part not in in_edition:
             raise LayoutError(f"edition '{edition.slug}' has no profile '{part}'")
         profile = in_edition[part]
@@ -627,7 +746,9 @@ def render_edition_html(
         own = variable_values(layout, output_format, workspace, edition, profile)
         changed = {k: v for k, v in own.items() if k in profile.meta.variables}
         style = inline_style(declared, changed)
-        view = profile_view(profile, output_format, f"profile-{part}", see_also, own, style)
+        view = profile_view(
+            profile, output_format, f"profile-{part}", see_also, own, style, layout=layout
+        )
         articles.append({**view, "page": pages.get(part)})
     meta = edition.meta
     issue = meta.issue or ""
@@ -635,11 +756,14 @@ def render_edition_html(
         issue = f"{layout.label('issue', edition.lang)} {meta.issue}"
     cover = None
     if meta.cover is not None and edition.cover_path is not None:
+        (use,) = edition.image_uses()
+        art = credit_for(use, load_ledger(workspace.root), edition.lang)
         cover = {
             "url": edition.cover_path.as_uri(),
             "alt": meta.cover.alt,
-            "credit": meta.cover.credit,
+            "credit": art.credit or "",
             "lines": meta.cover.lines,
+            "fpo": art.fpo,
         }
     lang = edition.lang
     title = f"{meta.title}, {issue}" if issue else meta.title
@@ -656,6 +780,8 @@ def render_edition_html(
             "part": part,
             "profiles": entries,
             "articles": articles,
+            "pictures": pictures,  # the colophon's (edition.part == "back")
+            "masthead": [{"role": k, "name": v} for k, v in meta.masthead.items()],
         },
         "vars": values,
         "document": {
@@ -671,15 +797,16 @@ def render_edition_html(
     }
     text = _run_template(layout, EDITION_TEMPLATE, context)
     attach = output_format.attach_sources
-    if part == FRONT:
+    if part in (FRONT, BACK):
         metadata = {
             "title": title,
             "author": workspace.config.publication,
             "subject": context["document"]["description"],
             "keywords": keywords,
             "lang": lang,
+            "images": image_records(workspace, profiles, edition),  # the edition's XMP
         }
-        attached = profiles
+        attached = profiles if part == FRONT else []
     else:
         metadata, attached = _pdf_metadata(in_edition[part]), [in_edition[part]]
     document = _html_document(

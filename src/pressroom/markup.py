@@ -10,6 +10,7 @@ WeasyPrint 70.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 
@@ -19,6 +20,10 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 PULL_QUOTE = "pullquote"
+# "::: figure size=full focus="70% 40%" status=fpo", an image and its caption, ":::".
+FIGURE = "figure"
+FIGURE_SIZES = ("column", "full", "margin")
+_FIGURE_OPTION = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|(\S+))')
 # Empty containers an editor can use to place the front matter's boxes in the text:
 # "::: factbox" / ":::" puts the fact box there. Unplaced boxes go where the layout says.
 SLOTS = ("factbox", "timeline")
@@ -28,12 +33,76 @@ _LEADING_PUNCTUATION = "\"'“‘«„¿¡(["
 
 
 @dataclass(frozen=True)
+class FigureOptions:
+    """How a body figure is placed: its size, focal point and art status."""
+
+    size: str = "column"
+    focus: tuple[float, float] | None = None  # percentages across and down
+    status: str | None = None  # final or fpo; None: as the ledger says
+    problems: tuple[str, ...] = ()  # options that could not be read
+
+    @property
+    def focus_css(self) -> str:
+        return "" if self.focus is None else f"{self.focus[0]:g}% {self.focus[1]:g}%"
+
+
+def parse_focus(text: str) -> tuple[float, float]:
+    """``"70% 40%"`` -> (70.0, 40.0); raise ValueError for anything else."""
+    parts = str(text).replace(",", " ").split()
+    try:
+        if len(parts) != 2 or not all(p.endswith("%") for p in parts):
+            raise ValueError
+        x, y = (float(p[:-1]) for p in parts)
+    except ValueError:
+        raise ValueError(
+            f"focus {text!r} is not a point; write two percentages, across then down: "
+            "focus: 70% 40%"
+        ) from None
+    if not (0 <= x <= 100 and 0 <= y <= 100):
+        raise ValueError(f"focus {text!r} is outside the picture; use 0% to 100%")
+    return x, y
+
+
+def parse_figure_options(info: str) -> FigureOptions:
+    """The options after ``::: figure``; problems are collected, not raised."""
+    text = info.strip().removeprefix(FIGURE).strip()
+    size, focus, status, problems = "column", None, None, []
+    for match in _FIGURE_OPTION.finditer(text):
+        key, value = match[1], match[2] if match[2] is not None else match[3]
+        if key == "size":
+            if value in FIGURE_SIZES:
+                size = value
+            else:
+                problems.append(f"size {value!r}; use one of {', '.join(FIGURE_SIZES)}")
+        elif key == "focus":
+            try:
+                focus = parse_focus(value)
+            except ValueError as error:
+                problems.append(str(error))
+        elif key == "status":
+            if value in ("final", "fpo"):
+                status = value
+            else:
+                problems.append(f"status {value!r}; use final or fpo")
+        else:
+            problems.append(f"unknown figure option {key!r}; use size, focus or status")
+    leftover = _FIGURE_OPTION.sub("", text).strip()
+    if leftover:
+        problems.append(f"cannot read {leftover!r}; write options as key=value")
+    return FigureOptions(size, focus, status, tuple(problems))
+
+
+@dataclass(frozen=True)
 class ImageReference:
     """An image the Markdown body points at, with its 1-based line in the file."""
 
     src: str
     line: int
     title: str = ""  # ![alt](src "title"): where a body image's credit goes
+    alt: str = ""
+    figure: FigureOptions | None = None  # None: an image inside running text
+    caption: str = ""  # a figure's caption, as Markdown
+    figure_line: int = 0  # the line of its "::: figure" options, when it has them
 
 
 @dataclass
@@ -69,9 +138,57 @@ def _markdown(quotes: str = "“”‘’") -> MarkdownIt:
     md.enable(["replacements", "smartquotes", "table"])  # GFM tables: what import writes
     md.use(footnote_plugin)
     md.use(container_plugin, PULL_QUOTE, render=_render_pull_quote)
+    md.use(container_plugin, FIGURE)
     for slot in SLOTS:
         md.use(container_plugin, slot, render=lambda *args: "")
     return md
+
+
+@dataclass(frozen=True)
+class FigureCredit:
+    """A figure's credit line as printed, and the FPO tag and note when it is FPO art."""
+
+    credit: str
+    fpo_tag: str = ""  # empty for final art
+    fpo_note: str = ""
+
+
+def _figure_html(md, env, part, options: FigureOptions, anchor: str, credit_of) -> str:
+    """A body figure: the framed image (cropped about its focal point), then a caption
+    and the credit."""
+    inline = next(t for t in part if t.type == "inline" and _lone_image(t) is not None)
+    image = _lone_image(inline)
+    src, title = str(image.attrGet("src") or ""), str(image.attrGet("title") or "")
+    alt = image.content
+    credit = credit_of(src, title, options) if credit_of else FigureCredit(title)
+    focus = options.focus_css
+    style = f' style="object-position: {focus}" data-focus="{focus}"' if focus else ""
+    classes = f"figure figure-{options.size}" + (" fpo" if credit.fpo_tag else "")
+    caption = "".join(
+        md.renderer.renderInline(t.children or [], md.options, env) for t in _caption_inlines(part)
+    )
+    parts = [
+        f'<figure class="{classes}" id="{escape(anchor)}">',
+        '<div class="frame">',
+        f'<img src="{escape(src)}" alt="{escape(alt)}"{style}>',
+    ]
+    if credit.fpo_tag:
+        parts.append(f'<span class="fpo-tag" aria-hidden="true">{escape(credit.fpo_tag)}</span>')
+    parts.append("</div>")
+    if caption or credit.credit:
+        parts.append("<figcaption>")
+        if caption:
+            parts.append(f'<span class="caption">{caption}</span> ')
+        if credit.credit:
+            note = (
+                f'<span class="fpo-note">{escape(credit.fpo_note)}</span> '
+                if credit.fpo_note
+                else ""
+            )
+            parts.append(f'<span class="credit">{note}{escape(credit.credit)}</span>')
+        parts.append("</figcaption>")
+    parts.append("</figure>\n")
+    return "".join(parts)
 
 
 def _render_pull_quote(renderer, tokens, idx, options, env) -> str:
@@ -83,15 +200,51 @@ def _render_pull_quote(renderer, tokens, idx, options, env) -> str:
 def image_references(text: str, first_line: int = 1) -> list[ImageReference]:
     """Every image source in a Markdown body, for checking before anything renders."""
     found: list[ImageReference] = []
-    for token in _markdown().parse(text, {}):
-        if token.type != "inline" or not token.children:
-            continue
-        line = first_line + (token.map[0] if token.map else 0)
-        for child in _walk(token.children):
-            if child.type == "image":
-                src, title = str(child.attrGet("src") or ""), str(child.attrGet("title") or "")
-                found.append(ImageReference(src, line, title))
+    for part, slot, kind in _top_level(_markdown().parse(text, {})):
+        figure = _figure_of(part, slot, kind)
+        opened = first_line + (part[0].map[0] if part[0].map else 0)
+        for token in part:
+            if token.type != "inline" or not token.children:
+                continue
+            line = first_line + (token.map[0] if token.map else 0)
+            for child in _walk(token.children):
+                if child.type == "image":
+                    found.append(_reference(child, line, figure, part, opened))
+                    figure = None  # a figure has one image; more are inline
     return found
+
+
+def _reference(image: Token, line: int, figure, part: list[Token], opened: int):
+    src, title = str(image.attrGet("src") or ""), str(image.attrGet("title") or "")
+    if figure is None:
+        return ImageReference(src, line, title, image.content)
+    caption = " ".join(t.content for t in _caption_inlines(part))
+    return ImageReference(src, line, title, image.content, figure, caption, opened)
+
+
+def _figure_of(part: list[Token], slot: str | None, kind: str) -> FigureOptions | None:
+    """A block's figure options: a ``::: figure`` container, or a paragraph that is
+    nothing but an image (a figure the size of a column)."""
+    if slot == FIGURE:
+        return parse_figure_options(part[0].info)
+    if kind == "paragraph" and len(part) == 3 and _lone_image(part[1]) is not None:
+        return FigureOptions()
+    return None
+
+
+def _lone_image(inline: Token) -> Token | None:
+    children = [
+        c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())
+    ]
+    if len(children) == 1 and children[0].type == "image":
+        return children[0]
+    return None
+
+
+def _caption_inlines(part: list[Token]) -> list[Token]:
+    """The inline tokens of a figure that are not its image: the caption."""
+    inlines = [t for t in part if t.type == "inline"]
+    return [t for t in inlines if _lone_image(t) is None]
 
 
 def _walk(tokens: list[Token]):
@@ -110,6 +263,7 @@ def render_body(
     anchor_prefix: str = "",
     initial: str = "letter",
     lang: str = "",
+    figure_credit: Callable[[str, str, FigureOptions], FigureCredit] | None = None,
 ) -> Body:
     """Convert a Markdown body to HTML for a print layout.
 
@@ -119,6 +273,8 @@ def render_body(
     whose joined letters cannot be split off). ``lang`` is the body's language: runs in
     another script (Arabic in a Latin-script text, Latin in an Arabic one) are marked
     with their own ``lang``, which the tagged PDF carries for screen readers.
+    ``figure_credit(src, title, options)`` says how a figure's credit reads (the
+    layout completes it from the rights ledger); by default it is the image's title.
     """
     md = _markdown(quotes)
     if not links:
@@ -138,7 +294,15 @@ def render_body(
     md.add_render_rule("footnote_ref", footnote_ref)
     md.add_render_rule("drop_cap", lambda self, t, i, o, e: t[i].content)
     blocks = []
+    figures = 0
     for part, slot, kind in _top_level(tokens):
+        figure = _figure_of(part, slot, kind)
+        if figure is not None:
+            figures += 1
+            anchor = f"{anchor_prefix or 'story'}-figure-{figures}"
+            html = _figure_html(md, env, part, figure, anchor, figure_credit)
+            blocks.append(Block(mark_languages(html, lang) if lang else html, FIGURE, "figure"))
+            continue
         if slot == PULL_QUOTE:  # the layout's pull-quote partial wraps the quote itself
             part = part[1:-1]
         html = md.renderer.render(part, md.options, env)
@@ -193,7 +357,9 @@ def _top_level(tokens: list[Token]):
         if token.level == 0 and token.nesting <= 0:
             part = tokens[start : index + 1]
             opener = part[0].type
-            slot = next((s for s in (*SLOTS, PULL_QUOTE) if opener == f"container_{s}_open"), None)
+            slot = next(
+                (s for s in (*SLOTS, PULL_QUOTE, FIGURE) if opener == f"container_{s}_open"), None
+            )
             yield part, slot, opener.removesuffix("_open")
             start = index + 1
 

@@ -24,11 +24,13 @@ from .config import Workspace
 from .content import Profile, inspect_profile
 from .diagnostics import ContentError, Diagnostic
 from .editions import Edition, inspect_edition
-from .layouts import FRONT, find_layout, render_edition_html, variable_diagnostics
+from .layouts import BACK, FRONT, find_layout, render_edition_html, variable_diagnostics
 
-DEFAULT_PAGES = {FRONT: 2}  # a guess before anything is known: cover and contents
+DEFAULT_PAGES = {FRONT: 2, BACK: 1}  # guesses before anything is known
 DEFAULT_PROFILE_PAGES = 4
-MAX_ROUNDS = 4  # page counts do not depend on page numbers, so two rounds are the norm
+# Page counts do not depend on page numbers, so two rounds are the norm, and one more
+# for the colophon, which waits for the pages of every picture.
+MAX_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class PieceResult:
     findings: list[tuple[int | None, str, str]] = field(default_factory=list)  # page in piece
     notes: list[str] = field(default_factory=list)  # content preflight, formatted
     peak_mb: float = 0.0  # peak memory of the process that rendered it
+    anchors: dict[str, int] = field(default_factory=dict)  # a picture's id -> page in piece
 
 
 def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
@@ -66,7 +69,8 @@ def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
     edition, diagnostics = inspect_edition(Path(spec.edition), workspace, index)
     if edition is None:
         raise ContentError(diagnostics)
-    wanted = list(edition.meta.profiles) if spec.part == FRONT else _needed(spec, edition)
+    everyone = spec.part in (FRONT, BACK)  # the contents and the colophon show them all
+    wanted = list(edition.meta.profiles) if everyone else _needed(spec, edition)
     profiles = load_profiles([index[slug] for slug in wanted], workspace)
     layout = find_layout(spec.layout or workspace.config.layout, workspace)
     fmt = workspace.formats[spec.format]
@@ -75,20 +79,25 @@ def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
     result = render_document(
         document, resource_roots(workspace), workspace.config.limits, spec.part == FRONT
     )
-    piece = PieceResult(result.pdf, result.pages, blank=result.blank)
-    notes = variable_diagnostics(layout, workspace, edition, profiles if spec.part != FRONT else [])
+    piece = PieceResult(result.pdf, result.pages, blank=result.blank, anchors=result.anchors)
+    notes = variable_diagnostics(layout, workspace, edition, [] if everyone else profiles)
     piece.warnings = [d.format() for d in notes] + result.warnings
-    if spec.part != FRONT:
+    if not everyone:
         piece.offprint = offprint(result.pdf)
     if spec.preflight:
-        from .preflight import content_findings, pdf_findings
+        from .preflight import art_findings, content_findings, format_content_findings, pdf_findings
 
         piece.findings = [(page, message, "error") for page, message in result.layout_problems]
+        piece.findings += [(page, message, "warning") for page, message in result.layout_warnings]
         piece.findings += [(f.page, f.message, f.severity) for f in pdf_findings(result.pdf, fmt)]
-        if spec.part != FRONT:
-            piece.notes = [
-                "preflight: " + d.format(workspace.root) for d in content_findings(profiles[0])
-            ]
+        allow = edition.allows_fpo(spec.format)
+        if spec.part == FRONT:
+            found = art_findings(edition.image_uses(), workspace.root, fmt, allow)
+        elif spec.part == BACK:
+            found = []
+        else:
+            found = content_findings(profiles[0], fmt, allow)
+        piece.notes = format_content_findings(found, workspace.root)
     return piece
 
 
@@ -133,7 +142,7 @@ def page_numbers(
 
 def printed_numbers(part: str, starts: dict[str, int], related: dict[str, list[str]]):
     """The page numbers a piece prints: all of them on the front (contents), a profile's
-    own and those of the profiles it refers to."""
+    own and those of the profiles it refers to (the colophon's: see ``EditionPlan``)."""
     if part == FRONT:
         return tuple(sorted(starts.items()))
     wanted = {part, *related.get(part, [])}
@@ -164,7 +173,8 @@ class EditionPlan:
         self.format = format_name
         self.layout = layout
         self.order = list(edition.meta.profiles)
-        self.parts = [FRONT, *self.order]
+        # The colophon closes the edition: every picture with the page it is on.
+        self.parts = [FRONT, *self.order, *([BACK] if edition.meta.colophon else [])]
         self.index = tuple(sorted((s, str(index[s])) for s in self.order))
         self.related = {
             slug: [r for r in related.get(slug, []) if r in self.order and r != slug]
@@ -186,15 +196,38 @@ class EditionPlan:
 
     def spec(self, part: str) -> PieceSpec:
         starts, _ = page_numbers(self.order, self.counts)
+        numbers = printed_numbers(part, starts, self.related)
+        if part == BACK:
+            numbers = (*numbers, (BACK, self.back_start), *self._picture_pages(starts))
         return PieceSpec(
             str(self.edition.source),
             self.format,
             self.layout,
             part,
-            printed_numbers(part, starts, self.related),
+            tuple(sorted(numbers)),
             self.index,
             self.preflight,
         )
+
+    @property
+    def back_start(self) -> int:
+        """The colophon's first page: right after the last profile."""
+        starts, _ = page_numbers(self.order, self.counts)
+        if not self.order:
+            return self.counts[FRONT] + 1
+        return starts[self.order[-1]] + self.counts[self.order[-1]]
+
+    def _picture_pages(self, starts: dict[str, int]) -> list[tuple[str, int]]:
+        """Where each profile's pictures are in the edition (ids from the pieces)."""
+        found = []
+        for slug in self.order:
+            if slug in self.results:
+                for anchor, page in self.results[slug][1].anchors.items():
+                    found.append((anchor, page + starts[slug] - 1))
+        return found
+
+    def _settled(self, part: str) -> bool:
+        return part in self.results and self.results[part][0] == self.spec(part)
 
     def key(self, spec: PieceSpec) -> str:
         """The cache key of a piece: its content key and the numbers it prints."""
@@ -203,7 +236,9 @@ class EditionPlan:
 
     def wanted(self) -> list[PieceSpec]:
         """The pieces still to render with the numbers as now known (empty when done)."""
-        specs = [self.spec(part) for part in self.parts]
+        # The colophon waits for the rest: it prints the pages their pictures fell on.
+        ready = all(self._settled(part) for part in self.parts if part != BACK)
+        specs = [self.spec(part) for part in self.parts if part != BACK or ready]
         missing = [s for s in specs if s.part not in self.results or self.results[s.part][0] != s]
         if missing:
             self.rounds += 1
@@ -227,9 +262,7 @@ class EditionPlan:
 
     @property
     def done(self) -> bool:
-        return all(
-            part in self.results and self.results[part][0] == self.spec(part) for part in self.parts
-        )
+        return all(self._settled(part) for part in self.parts)
 
     @property
     def page_counts(self) -> dict[str, int]:
@@ -246,9 +279,8 @@ class EditionPlan:
         starts, pad = page_numbers(self.order, self.counts)
         front = self.results[FRONT][1]
         pieces = [self.results[slug][1] for slug in self.order]
-        total = (
-            starts[self.order[-1]] + self.counts[self.order[-1]] - 1 if self.order else front.pages
-        )
+        back = [self.results[BACK][1]] if BACK in self.parts else []
+        total = self.back_start - 1 + sum(piece.pages for piece in back)
         labels: list[tuple[int, int]] = []
         if self.drops_blank_pages:
             # Pages that exist for binding go; folios stay as printed, so the viewer's page
@@ -262,9 +294,9 @@ class EditionPlan:
             pad = dict.fromkeys(pad, False)
         pdf = assemble(
             front.pdf,
-            [p.pdf for p in pieces],
+            [p.pdf for p in [*pieces, *back]],
             front.blank,
-            [pad[s] for s in self.order],
+            [pad[s] for s in self.order] + [False] * len(back),
             labels,
         )
         offprints = {
@@ -288,7 +320,7 @@ class EditionPlan:
         for part in self.parts:
             result = self.results[part][1]
             warnings.update(dict.fromkeys(result.warnings))
-            first = 1 if part == FRONT else starts[part]
+            first = 1 if part == FRONT else self.back_start if part == BACK else starts[part]
             for page, message, severity in result.findings:
                 number = None if page is None else page + first - 1
                 findings.append(Finding(number, message, severity).format())

@@ -2,7 +2,8 @@
 
 Two kinds of check. Content checks read a profile (``content_findings``): characters
 no font of the layout can set (they would print in a fallback font, or as boxes),
-a timeline out of chronological order, body images without a credit. PDF checks
+a timeline out of chronological order, and per format the pictures' status and
+rights (FPO art in print, an expired licence, an image nobody credited). PDF checks
 read the finished file (``pdf_findings``), page by page: fonts not embedded or not
 the layout's own, text that runs off the page, images below 300 ppi at their placed
 size in print, colour spaces that do not suit the format, RGB colour in a CMYK
@@ -19,9 +20,9 @@ from pathlib import Path
 
 from .config import builtin_root
 from .content import Profile
+from .credits import ImageUse, image_findings, load_ledger, usage_of
 from .diagnostics import Diagnostic
 from .formats import OutputFormat
-from .markup import image_references
 
 PRINT_PPI = 300
 MAX_PAGE_POINTS = 14_400  # 200 in: the largest page PDF viewers and RIPs accept
@@ -64,8 +65,11 @@ def layout_fonts() -> tuple[frozenset[int], tuple[str, ...]]:
     return _font_coverage((builtin_root() / "assets" / "fonts",))
 
 
-def content_findings(profile: Profile) -> list[Diagnostic]:
-    """Problems in a profile that preflight finds before rendering."""
+def content_findings(
+    profile: Profile, fmt: OutputFormat | None = None, allow_fpo: bool = False
+) -> list[Diagnostic]:
+    """Problems in a profile that preflight finds before rendering; with ``fmt``, also
+    its pictures' status and rights in that format (see :func:`art_findings`)."""
     found: list[Diagnostic] = []
     meta = profile.meta
     source = profile.source
@@ -84,18 +88,8 @@ def content_findings(profile: Profile) -> list[Diagnostic]:
                 )
             )
 
-    for image in image_references(profile.body, profile.body_line):
-        if not image.title.strip():
-            found.append(
-                Diagnostic(
-                    source,
-                    image.line,
-                    "body",
-                    f"image '{image.src}' has no credit; give it a title: "
-                    '![alt](src "Photo: Name")',
-                    "warning",
-                )
-            )
+    if fmt is not None:
+        found += art_findings(profile.image_uses(), profile.workspace.root, fmt, allow_fpo)
 
     covered, families = layout_fonts()
     texts = [
@@ -116,6 +110,27 @@ def content_findings(profile: Profile) -> list[Diagnostic]:
     for number, line in enumerate(profile.body.splitlines(), start=profile.body_line):
         _glyph_findings(line, number, covered, families, source, reported, found)
     return found
+
+
+def art_findings(
+    uses: list[ImageUse], root: Path, fmt: OutputFormat, allow_fpo: bool = False
+) -> list[Diagnostic]:
+    """FPO art, rights and credits of a document's pictures, for one format: FPO art is
+    what the format says (an error in print) unless the edition allows it."""
+    usage = usage_of(fmt.name, fmt.usage)
+    return image_findings(uses, load_ledger(root), usage, "allow" if allow_fpo else fmt.fpo)
+
+
+def format_content_findings(found: list[Diagnostic], root: Path) -> list[str]:
+    """``preflight: file:line: field: error: message``, as build reports carry them."""
+    lines = []
+    for diagnostic in found:
+        text = diagnostic.format(root)
+        if diagnostic.is_error:
+            head = text.removesuffix(diagnostic.message)
+            text = f"{head}error: {diagnostic.message}"
+        lines.append("preflight: " + text)
+    return lines
 
 
 def _glyph_findings(text, line, covered, families, source, reported, found) -> None:

@@ -83,6 +83,8 @@ class RenderResult:
     pages: int
     warnings: list[str] = field(default_factory=list)
     layout_problems: list[tuple[int, str]] = field(default_factory=list)  # (page, message)
+    layout_warnings: list[tuple[int, str]] = field(default_factory=list)  # (page, message)
+    anchors: dict[str, int] = field(default_factory=dict)  # a picture's id -> its page
     offprints: dict[str, RenderResult] = field(default_factory=dict)  # an edition's profiles
     blank: bytes = b""  # with render_document(blank_page=True): a blank page in the same style
 
@@ -190,6 +192,8 @@ def render_document(
             ) from error
     result = RenderResult(pdf, len(rendered.pages), list(warnings))
     result.layout_problems = _layout_problems(rendered)
+    result.anchors = picture_pages(rendered)
+    result.layout_warnings = crop_problems(rendered)
     result.blank = blank
     return result
 
@@ -289,6 +293,66 @@ def _layout_problems(rendered) -> list[tuple[int, str]]:
     return sorted(problems)
 
 
+FOCUS_MARGIN = 0.08  # of the picture's width or height: a face is not a point
+
+
+def crop_problems(rendered) -> list[tuple[int, str]]:
+    """Pictures with a focal point (``data-focus``) whose crop, as laid out, cuts it.
+
+    A crop cuts the focus when the point, or the picture within ``FOCUS_MARGIN`` of it,
+    falls outside the frame: the frame is too narrow (or too short) for where the
+    subject is, or a stylesheet moved the picture (``object-position``) off its focus.
+    """
+    from weasyprint.layout.replaced import replacedbox_layout
+
+    found = []
+    for number, page in enumerate(rendered.pages, start=1):
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            focus = element.get("data-focus") if element is not None else None
+            if not focus or not hasattr(box, "replacement") or not box.width or not box.height:
+                continue
+            try:
+                fx, fy = (float(part.rstrip("%")) / 100 for part in focus.split())
+                width, height, x, y = replacedbox_layout(box)
+            except (ValueError, TypeError, ZeroDivisionError):
+                continue
+            left, top = box.content_box_x(), box.content_box_y()
+            cut = []
+            for axis, f, size, start, frame_start, frame in (
+                ("across", fx, width, x, left, box.width),
+                ("down", fy, height, y, top, box.height),
+            ):
+                low = start + (f - FOCUS_MARGIN) * size
+                high = start + (f + FOCUS_MARGIN) * size
+                if size > frame + 0.01 and (
+                    low < frame_start - 0.01 or high > frame_start + frame + 0.01
+                ):
+                    cut.append(axis)
+            if cut:
+                src = element.get("src", "")
+                found.append(
+                    (
+                        number,
+                        f"the crop of '{src.rsplit('/', 1)[-1]}' cuts into its focal point "
+                        f"({focus}; {' and '.join(cut)}): the frame shows too little of the "
+                        "picture around it; move the focus or choose a wider placement",
+                    )
+                )
+    return found
+
+
+def picture_pages(rendered) -> dict[str, int]:
+    """The page (1-based, in this document) of each picture a layout gave an id to:
+    the opener's art (``...-art``) and body figures (``...-figure-N``), for the colophon."""
+    found: dict[str, int] = {}
+    for number, page in enumerate(rendered.pages, start=1):
+        for anchor in page.anchors:
+            if anchor.endswith("-art") or "-figure-" in anchor:
+                found.setdefault(anchor, number)
+    return found
+
+
 def _locate(message: str, path: Path, root: Path | None) -> str:
     """``Ignored `x: y` at 12:5, unknown property.`` -> ``layouts/l/a.css:12:5: Ignored ...``."""
     match = re.search(r" at (\d+):(\d+)", message)
@@ -322,6 +386,8 @@ def _write(rendered, document: HtmlDocument) -> bytes:
         finishers.append(_tag_rgb_shadings)
     if (fmt.pdf_variant or "").startswith("pdf/a"):
         finishers.append(_archive_rules)
+    if document.metadata.get("images"):
+        finishers.append(_credit_pictures)
 
     def finisher(document, pdf) -> None:
         for step in finishers:
@@ -333,6 +399,7 @@ def _write(rendered, document: HtmlDocument) -> bytes:
         from .tagging import install_language_tags
 
         install_language_tags()
+    rendered.pressroom_images = document.metadata.get("images") or []
     seed = f"pressroom:{rendered.metadata.title}:{fmt.name}:{len(rendered.pages)}"
     from weasyprint.pdf import metadata
 
@@ -352,6 +419,24 @@ def _write(rendered, document: HtmlDocument) -> bytes:
 
         pdf = mark_orphans_as_artifacts(pdf)
     return pdf
+
+
+def _credit_pictures(rendered, pdf) -> None:
+    """Every picture's creator, credit and licence in the XMP metadata (the packet
+    WeasyPrint writes for a PDF standard; a format with none has no XMP)."""
+    from .credits import xmp_credits
+
+    images = rendered.pressroom_images
+    for pdf_object in pdf.objects:
+        extra = getattr(pdf_object, "extra", None)
+        if extra is None or extra.get("Type") != "/Metadata":
+            continue
+        packet = b"".join(
+            part if isinstance(part, bytes) else str(part).encode() for part in pdf_object.stream
+        )
+        archive = b"pdfaid:part" in packet
+        packet = packet.replace(b"</rdf:RDF>", xmp_credits(images, archive) + b"</rdf:RDF>", 1)
+        pdf_object.stream = [packet]
 
 
 def _archive_rules(document, pdf) -> None:

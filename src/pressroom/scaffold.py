@@ -78,8 +78,10 @@ tags: [profile]
 # illustration:
 #   src: ../../assets/illustrations/{slug}.svg   # relative to this file
 #   alt: Describe the picture for readers who cannot see it.   # required
-#   credit: Illustration by Someone                            # required
+#   credit: Illustration by Someone     # required, unless credits.yaml lists the picture
 #   caption: A line under the picture.
+#   status: final                       # or fpo: a stand-in, for position only
+#   focus: 50% 40%                      # the point crops keep in frame (across, down)
 facts:                                  # the fact box, in this order
   - label: Born
     value: 1970, Somewhere
