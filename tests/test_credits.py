@@ -379,3 +379,18 @@ def test_fpo_cover_art_is_refused_in_print_and_tagged_where_allowed(workspace):
     with pdfplumber.open(workspace.root / "build" / "e" / "print" / "e.pdf") as pdf:
         cover = " ".join(pdf.pages[0].extract_text().split())
     assert "FPO" in cover and "To come: Cover by Test Artist" in cover
+
+
+def test_an_edition_with_no_picture_and_no_masthead_has_no_colophon(workspace):
+    bare = GOOD_FRONT_MATTER.split("illustration:")[0] + "facts: []\n"
+    workspace.profile("p", bare)
+    editions = workspace.root / "content" / "editions"
+    editions.mkdir()
+    (editions / "e.yaml").write_text(
+        "title: Test Weekly\nprofiles: [p]\nformats: [screen]\n", encoding="utf-8"
+    )
+    (outcome,) = build(workspace, "e")
+    assert outcome.status == "built", outcome.messages
+    with pdfplumber.open(workspace.root / "build" / "e" / "screen" / "e.pdf") as pdf:
+        assert "Credits" not in (pdf.pages[-1].extract_text() or "")
+        assert len(pdf.pages) == outcome.pages == 3  # cover, contents, the one-page profile

@@ -24,7 +24,14 @@ from .config import Workspace
 from .content import Profile, inspect_profile
 from .diagnostics import ContentError, Diagnostic
 from .editions import Edition, inspect_edition
-from .layouts import BACK, FRONT, find_layout, render_edition_html, variable_diagnostics
+from .layouts import (
+    BACK,
+    FRONT,
+    find_layout,
+    image_records,
+    render_edition_html,
+    variable_diagnostics,
+)
 
 DEFAULT_PAGES = {FRONT: 2, BACK: 1}  # guesses before anything is known
 DEFAULT_PROFILE_PAGES = 4
@@ -75,6 +82,10 @@ def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
     layout = find_layout(spec.layout or workspace.config.layout, workspace)
     fmt = workspace.formats[spec.format]
     pages = dict(spec.pages)
+    if spec.part == BACK and not (
+        edition.meta.masthead or image_records(workspace, profiles, edition)
+    ):
+        return PieceResult(b"", 0)  # a colophon with nothing to say is left out
     document = render_edition_html(edition, profiles, fmt, layout, spec.part, pages)
     result = render_document(
         document, resource_roots(workspace), workspace.config.limits, spec.part == FRONT
@@ -280,6 +291,7 @@ class EditionPlan:
         front = self.results[FRONT][1]
         pieces = [self.results[slug][1] for slug in self.order]
         back = [self.results[BACK][1]] if BACK in self.parts else []
+        back = [piece for piece in back if piece.pages]  # an empty colophon is left out
         total = self.back_start - 1 + sum(piece.pages for piece in back)
         labels: list[tuple[int, int]] = []
         if self.drops_blank_pages:
