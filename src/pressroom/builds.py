@@ -35,6 +35,7 @@ from .engine import start_workers_server
 from .layouts import BACK, FRONT, find_layout
 from .output import write_atomic
 from .pieces import EditionPlan, PieceResult, PieceSpec, render_piece
+from .stamps import STAMP_FILE
 
 MANIFEST = ".pressroom-manifest.json"
 REPORT = "report.json"
@@ -154,7 +155,8 @@ def plan_build(
                 )
                 continue
             target = workspace.profile_output(slug, name)
-            jobs.append(Job("profile", slug, index[slug], name, {slug: target}, layout))
+            job = Job("profile", slug, index[slug], name, {slug: target}, layout)
+            _append_inside(workspace, job, jobs, refused)
     checked = {}
     for slug, path in sorted(wanted_editions.items()):
         edition, found = inspect_edition(path, workspace, index)
@@ -178,9 +180,30 @@ def plan_build(
             outputs = {slug: workspace.edition_output(slug, slug, name)}
             for profile_slug in edition.meta.profiles:
                 outputs[profile_slug] = workspace.edition_output(slug, profile_slug, name)
-            jobs.append(Job("edition", slug, path, name, outputs, layout))
+            _append_inside(
+                workspace, Job("edition", slug, path, name, outputs, layout), jobs, refused
+            )
     loaded = {path: profile for path, profile, _ in inspected}
     return Plan(jobs, refused, diagnostics, index, loaded, checked)
+
+
+def _append_inside(workspace: Workspace, job: Job, jobs: list, refused: list) -> None:
+    """Plan ``job``, unless one of its outputs would land outside the output folder or in
+    pressroom's own files there (a pattern or a name that makes a path of it)."""
+    output = workspace.output_dir.resolve()
+    for path in job.outputs.values():
+        resolved = path.resolve()
+        inside = resolved.is_relative_to(output) and resolved != output
+        own_files = (CACHE, MANIFEST, REPORT, STAMP_FILE)
+        own = inside and resolved.relative_to(output).parts[0] in own_files
+        if not inside or own:
+            where = display_path(path, workspace.root)
+            message = f"refused: its output '{where}' would be outside the output folder"
+            if own:
+                message = f"refused: its output '{where}' would overwrite pressroom's own files"
+            refused.append(Outcome(job.item, job.kind, job.format, "failed", messages=[message]))
+            return
+    jobs.append(job)
 
 
 def _listed(path: Path, key: str = "profiles") -> list[str]:
@@ -292,9 +315,21 @@ def run_build(
             _run_tasks(workspace, plan, todo, pool, cache, hints, finish)
         manifest[PAGE_HINTS] = hints
     outcomes += plan.refused
+    notes = [cache.problem] if cache.problem else []
     if outcomes:
-        write_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode())
-        cache.prune({key for entry in manifest.values() for key in entry.get("pieces", [])})
+        try:
+            write_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode())
+        except OSError as error:  # a full disk: the outputs written stay; the next build redoes
+            notes.append(
+                f"cannot write {display_path(manifest_path, workspace.root)} "
+                f"({error.strerror or error}): the next build renders everything again"
+            )
+        pieces = {
+            key for k, entry in manifest.items() if k != PAGE_HINTS for key in entry["pieces"]
+        }
+        cache.prune(pieces)
+    for note in notes:  # said once, with the first item
+        outcomes[0].messages.append(f"warning: {note}")
     order = {job.key: i for i, job in enumerate(plan.jobs)}
     outcomes.sort(key=lambda o: order.get(f"{o.kind}:{o.item}:{o.format}", len(order)))
     return outcomes
@@ -579,44 +614,64 @@ class PieceCache:
     def __init__(self, folder: Path, enabled: bool = True) -> None:
         self.folder = folder
         self.enabled = enabled
+        self.problem: str | None = None  # why the cache was given up, if it was
 
     def load(self, key: str) -> PieceResult | None:
+        """The piece stored under ``key``, or None: a piece whose description is not the
+        shape written, names another key, or whose PDF is not the one stored (files
+        swapped, truncated, edited) is not used, and is rendered again."""
         if not self.enabled:
             return None
         try:
             data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            result = PieceResult((self.folder / f"{key}{PIECE}").read_bytes(), data["pages"])
+            pdf = (self.folder / f"{key}{PIECE}").read_bytes()
+            if not _piece_description_ok(data, key) or _digest(pdf) != data["digest"]:
+                return None
+            result = PieceResult(pdf, data["pages"])
             for name in ("offprint", "blank"):
-                if data.get(name) == "same":  # the offprint of a piece without links
+                if data[name] == "same":  # the offprint of a piece without links
                     setattr(result, name, result.pdf)
-                elif data.get(name):
-                    setattr(result, name, (self.folder / f"{key}-{name}{PIECE}").read_bytes())
-        except (OSError, ValueError, KeyError):
+                elif data[name]:
+                    part = (self.folder / f"{key}-{name}{PIECE}").read_bytes()
+                    if _digest(part) != data[name]:
+                        return None
+                    setattr(result, name, part)
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        result.warnings = data.get("warnings", [])
-        result.findings = [tuple(f) for f in data.get("findings", [])]
-        result.notes = data.get("notes", [])
-        result.anchors = data.get("anchors", {})
+        result.warnings = data["warnings"]
+        result.findings = [tuple(f) for f in data["findings"]]
+        result.notes = data["notes"]
+        result.anchors = data["anchors"]
         return result
 
     def store(self, key: str, result: PieceResult) -> None:
-        write_atomic(self.folder / f"{key}{PIECE}", result.pdf)
-        stored = {}
-        for name in ("offprint", "blank"):
-            data = getattr(result, name)
-            stored[name] = "same" if data == result.pdf else "own" if data else ""
-            if stored[name] == "own":
-                write_atomic(self.folder / f"{key}-{name}{PIECE}", data)
-        info = {
-            "pages": result.pages,
-            **stored,
-            "warnings": result.warnings,
-            "findings": result.findings,
-            "notes": result.notes,
-            "anchors": result.anchors,
-        }
-        # The description goes last: a piece counts as cached only once it is complete.
-        write_atomic(self.folder / f"{key}.json", json.dumps(info).encode())
+        """Keep a piece; a cache that cannot be written (a full disk, the folder replaced
+        by a file) is given up for this build, which goes on without it."""
+        if not self.enabled:
+            return
+        try:
+            write_atomic(self.folder / f"{key}{PIECE}", result.pdf)
+            stored = {}
+            for name in ("offprint", "blank"):
+                data = getattr(result, name)
+                stored[name] = "same" if data == result.pdf else _digest(data) if data else ""
+                if data and data != result.pdf:
+                    write_atomic(self.folder / f"{key}-{name}{PIECE}", data)
+            info = {
+                "key": key,
+                "digest": _digest(result.pdf),
+                "pages": result.pages,
+                **stored,
+                "warnings": result.warnings,
+                "findings": result.findings,
+                "notes": result.notes,
+                "anchors": result.anchors,
+            }
+            # The description goes last: a piece counts as cached only once it is complete.
+            write_atomic(self.folder / f"{key}.json", json.dumps(info).encode())
+        except OSError as error:
+            self.enabled = False
+            self.problem = f"the piece cache is off for this build: {error.strerror or error}"
 
     def prune(self, keep: set[str]) -> None:
         """Remove pieces no output depends on any more."""
@@ -624,7 +679,42 @@ class PieceCache:
             return
         for path in self.folder.iterdir():
             if path.name.split(".")[0].split("-")[0] not in keep:
-                path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _piece_description_ok(data: object, key: str) -> bool:
+    """Whether a cached piece's description is what :meth:`PieceCache.store` writes."""
+    if not isinstance(data, dict) or data.get("key") != key:
+        return False
+    texts = all(
+        isinstance(data.get(name), list) and all(isinstance(x, str) for x in data[name])
+        for name in ("warnings", "notes")
+    )
+    findings = isinstance(data.get("findings"), list) and all(
+        isinstance(f, list)
+        and len(f) == 3
+        and (f[0] is None or isinstance(f[0], int))
+        and isinstance(f[1], str)
+        and isinstance(f[2], str)
+        for f in data["findings"]
+    )
+    anchors = isinstance(data.get("anchors"), dict) and all(
+        isinstance(k, str) and isinstance(v, int) for k, v in data["anchors"].items()
+    )
+    return (
+        texts
+        and findings
+        and anchors
+        and isinstance(data.get("pages"), int)
+        and data["pages"] >= 0
+        and isinstance(data.get("digest"), str)
+        and all(isinstance(data.get(name), str) for name in ("offprint", "blank"))
+    )
 
 
 class LocalPool(TaskPool):
@@ -690,12 +780,15 @@ class LocalPool(TaskPool):
                     result, reusable = connection.recv(), True
                 except (EOFError, OSError):  # it died before sending anything
                     process.join(5)
+                    code = process.exitcode
+                    why = (
+                        "it was killed (by the system, often for memory: "
+                        f"limits.render_memory_mb = {limits.render_memory_mb})"
+                        if code is not None and code < 0
+                        else "it crashed"
+                    )
                     result = Failure(
-                        [
-                            "the render process ended without a result (exit code "
-                            f"{process.exitcode}); it may have run out of memory "
-                            f"(limits.render_memory_mb = {limits.render_memory_mb})"
-                        ]
+                        [f"the render process ended without a result (exit code {code}); {why}"]
                     )
             elif time.monotonic() - started > limits.render_seconds:
                 process.kill()
@@ -757,6 +850,11 @@ def _worker(root: str, connection, memory_mb: int) -> None:
         except MemoryError:
             result = Failure([f"ran out of memory (limits.render_memory_mb = {memory_mb})"])
             result.fatal = True  # memory may be left fragmented: this worker stops
+        except RecursionError:
+            result = Failure(["the document is nested too deeply to render"])
+            result.fatal = True
+        except Exception as error:  # a failure nobody foresaw: said as it is, this item only
+            result = Failure([unexpected(error)])
         connection.send(result)
         if getattr(result, "fatal", False):
             return
@@ -805,8 +903,22 @@ def execute(root: str, job: Job) -> Outcome:
     except PressroomError as error:
         outcome.status = "failed"
         outcome.messages = [str(error)]
+    except (MemoryError, RecursionError):
+        raise  # the worker says so, and stops
+    except Exception as error:
+        outcome.status = "failed"
+        outcome.messages = [unexpected(error)]
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def unexpected(error: BaseException) -> str:
+    """A failure no check foresaw, as one line: what it was and where pressroom was."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "pressroom" in f.filename]
+    where = f" (in {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    return f"unexpected error{where}: {type(error).__name__}: {error}; please report it"
 
 
 def _write_outputs(outcome: Outcome, job: Job) -> None:
@@ -1014,10 +1126,39 @@ def _weasyprint_version() -> str:
 
 
 def _read_manifest(path: Path) -> dict:
+    """The manifest of the last build, keeping only entries of the shape it writes (a
+    damaged or hand-edited manifest costs a rebuild, never a traceback)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    if not isinstance(data, dict):
+        return {}
+    manifest: dict = {}
+    hints = data.get(PAGE_HINTS)
+    if isinstance(hints, dict):
+        manifest[PAGE_HINTS] = {
+            k: v for k, v in hints.items() if isinstance(v, int) and not isinstance(v, bool)
+        }
+    for key, entry in data.items():
+        if key != PAGE_HINTS and _manifest_entry_ok(entry):
+            manifest[key] = entry
+    return manifest
+
+
+def _manifest_entry_ok(entry: object) -> bool:
+    if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+        return False
+    outputs, pieces = entry.get("outputs"), entry.get("pieces")
+    if not isinstance(outputs, list) or not isinstance(pieces, list):
+        return False
+    if not all(isinstance(piece, str) for piece in pieces):
+        return False
+    try:
+        [Output(**o) for o in outputs]
+    except TypeError:
+        return False
+    return all(isinstance(o.get("path"), str) for o in outputs)
 
 
 def write_report(workspace: Workspace, outcomes: list[Outcome]) -> Path:

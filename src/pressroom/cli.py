@@ -42,7 +42,16 @@ def _require_workspace() -> Workspace:
     return workspace
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C: the shell's convention, not a content error's 1
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pressroom")
 def main() -> None:
     """Publish profiles written in Markdown as magazine-style PDFs."""

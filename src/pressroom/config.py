@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .diagnostics import ContentError, Diagnostic
 from .formats import FormatSettings, OutputFormat, resolve_formats
+from .resources import read_source
 from .stamps import builtin_root  # noqa: F401 (where it always was)
 from .validation import validate
 from .yamlsource import LineMap, load_yaml
@@ -31,6 +32,19 @@ _PAGE_SIZE = re.compile(
     rf"^((?P<name>[a-z0-9-]+)(\s+(portrait|landscape))?|{_LENGTH}(\s+{_LENGTH})?)$", re.I
 )
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+_LAYOUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def check_layout_name(value: str) -> str:
+    """Layout names are names (a folder under ``layouts/``), never paths."""
+    if not _LAYOUT_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a layout name; use letters, digits, '-' and '_' (a folder "
+            "under layouts/, never a path)"
+        )
+    return value
 
 
 def check_lang(value: str) -> str:
@@ -62,6 +76,7 @@ class PressroomConfig(BaseModel):
     publication: str = Field("Pressroom", description="Publication name, shown in running heads.")
     lang: str = Field("en", description="Default language of profiles (BCP 47).")
     layout: str = Field("magazine", description="Default layout for profiles.")
+    _layout = field_validator("layout")(lambda value: check_layout_name(value))
     page_size: str = Field("A4", description="CSS page size: A4, letter, '170mm 240mm'...")
     content_dir: str = Field("content", description="Folder holding profiles/ (and editions/).")
     output_dir: str = Field("build", description="Folder where `pressroom build` writes PDFs.")
@@ -185,7 +200,7 @@ class Workspace:
     def load(cls, root: Path) -> Workspace:
         """Read ``root/pressroom.yaml``; raises :class:`ContentError` listing its problems."""
         config_path = root.resolve() / CONFIG_FILE
-        text = config_path.read_text(encoding="utf-8")
+        text = read_source(config_path, [config_path.parent], Limits().source_bytes)
         data, lines = load_yaml(text, config_path)
         config, diagnostics = validate(PressroomConfig, data, config_path, lines)
         if config is not None:

@@ -16,16 +16,25 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
-from .config import Limits, Workspace, builtin_root, check_lang, workspace_for_file
+from .config import (
+    Limits,
+    Workspace,
+    builtin_root,
+    check_lang,
+    check_layout_name,
+    workspace_for_file,
+)
 from .credits import ImageUse, Status, load_ledger
 from .diagnostics import ContentError, Diagnostic
 from .markup import image_references, parse_focus
-from .resources import ResourceRefused, image_problem, resolve_local
+from .resources import ResourceRefused, image_problem, read_source, resolve_local
 from .validation import validate
 from .yamlsource import LineMap, load_yaml
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# A file name that stands for a slug: a word, never a path or a hidden name ("..", ".x").
+FILE_SLUG = re.compile(r"^[^\W_][\w.-]*$")
 
 
 @functools.total_ordering
@@ -171,6 +180,11 @@ class FrontMatter(BaseModel):
     def _lang(cls, value: str | None) -> str | None:
         return None if value is None else check_lang(value)
 
+    @field_validator("layout")
+    @classmethod
+    def _layout(cls, value: str | None) -> str | None:
+        return None if value is None else check_layout_name(value)
+
     @field_validator("slug")
     @classmethod
     def _slug(cls, value: str | None) -> str | None:
@@ -285,27 +299,9 @@ def inspect_profile(
 
 def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagnostic]]:
     limits = workspace.config.limits
-    try:
-        if path.is_file() and path.stat().st_size > limits.source_bytes:
-            message = (
-                f"{path.stat().st_size:,} bytes, over the limit of {limits.source_bytes:,} "
-                "(limits.source_bytes)"
-            )
-            raise ContentError([Diagnostic(path, None, None, message)])
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ContentError([Diagnostic(path, None, None, "file not found")]) from None
-    except OSError as error:
-        raise ContentError(
-            [Diagnostic(path, None, None, f"cannot read: {error.strerror}")]
-        ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise ContentError(
-            [Diagnostic(path, line, None, f"not UTF-8 text (byte {error.start}); save it as UTF-8")]
-        ) from None
+    # Read by the one rule for every file: inside the workspace (symlinks followed), a
+    # regular file (a FIFO or a device would hang the build), within limits.source_bytes.
+    text = read_source(path, [workspace.root], limits.source_bytes)
 
     front, first_line, body, body_line = split_front_matter(text, path)
     if len(front.encode("utf-8")) > limits.front_matter_bytes:
@@ -337,6 +333,12 @@ def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagno
         for problem in image.figure.problems if image.figure else ():
             diagnostics.append(Diagnostic(path, image.figure_line or image.line, "figure", problem))
     diagnostics += _credit_problems(data, path, lines, workspace)
+    if meta is not None and meta.slug is None and not FILE_SLUG.match(slug_from_path(path)):
+        message = (
+            f"the file name '{path.name}' is not a slug (a name starting with a letter or "
+            "digit, no spaces); rename the file, or give the profile a slug:"
+        )
+        diagnostics.append(Diagnostic(path, 1, "slug", message))
     diagnostics.sort(key=lambda d: d.line or 0)
     if meta is None:
         return None, diagnostics

@@ -32,10 +32,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from .diagnostics import ContentError, Diagnostic, display_path
+from .resources import read_source
 from .validation import validate
 from .yamlsource import load_yaml
 
 LEDGER_FILE = "credits.yaml"
+LEDGER_BYTES = 5_000_000  # a ledger lists every picture of a publication
 Usage = Literal["print", "screen", "archive"]
 Status = Literal["final", "fpo"]
 USAGES: tuple[Usage, ...] = ("print", "screen", "archive")
@@ -125,13 +127,7 @@ def load_ledger(root: Path) -> Ledger:
 @functools.lru_cache(maxsize=16)
 def _load_ledger(root: str, modified: int, size: int) -> Ledger:
     path = Path(root) / LEDGER_FILE
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        message = f"not UTF-8 text (byte {error.start}); save it as UTF-8"
-        raise ContentError([Diagnostic(path, None, None, message)]) from None
-    except OSError as error:
-        raise ContentError([Diagnostic(path, None, None, f"cannot read: {error}")]) from None
+    text = read_source(path, [Path(root)], LEDGER_BYTES)
     data, lines = load_yaml(text, path)
     ledger, diagnostics = validate(LedgerFile, data, path, lines)
     if ledger is None or any(d.is_error for d in diagnostics):

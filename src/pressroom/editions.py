@@ -16,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
 from .config import Workspace, check_lang
 from .content import (
+    FILE_SLUG,
     Profile,
     Text,
     check_image_field,
@@ -25,7 +26,8 @@ from .content import (
     slug_from_path,
 )
 from .credits import ImageUse, Status
-from .diagnostics import ContentError, Diagnostic
+from .diagnostics import ContentError, Diagnostic, display_path
+from .resources import read_source
 from .validation import validate
 from .yamlsource import LineMap, load_yaml
 
@@ -114,8 +116,27 @@ Inspected = list[tuple[Path, Profile | None, list[Diagnostic]]]
 
 
 def inspect_profiles(workspace: Workspace) -> Inspected:
-    """Every profile of the workspace, loaded once: (path, profile or None, problems)."""
-    return [(path, *inspect_profile(path, workspace)) for path in workspace.profile_paths()]
+    """Every profile of the workspace, loaded once: (path, profile or None, problems).
+
+    Two profiles with one slug would write one file: the second (in file order) is an
+    error that names the first, and neither replaces the other silently.
+    """
+    inspected = [(path, *inspect_profile(path, workspace)) for path in workspace.profile_paths()]
+    first: dict[str, Path] = {}
+    checked: Inspected = []
+    for path, profile, found in inspected:
+        slug = profile.slug if profile else slug_from_path(path)
+        if slug in first:
+            line = profile.line_of(("slug",)) if profile and profile.meta.slug else 1
+            message = (
+                f"slug '{slug}' is already the slug of "
+                f"{display_path(first[slug], workspace.root)}; give each profile its own"
+            )
+            checked.append((path, None, [*found, Diagnostic(path, line, "slug", message)]))
+            continue
+        first[slug] = path
+        checked.append((path, profile, found))
+    return checked
 
 
 def profile_index(workspace: Workspace, inspected: Inspected | None = None) -> dict[str, Path]:
@@ -137,12 +158,17 @@ def inspect_edition(
     """The edition (None when it has errors) and every problem in it."""
     path = path.resolve()
     profiles = profile_index(workspace) if profiles is None else profiles
+    if not FILE_SLUG.match(path.name.removesuffix(".yaml")):
+        message = (
+            f"the file name '{path.name}' is not an edition name (a name starting with a "
+            "letter or digit, no spaces): its outputs would go elsewhere; rename the file"
+        )
+        return None, [Diagnostic(path, None, None, message)]
     try:
-        data, lines = load_yaml(path.read_text(encoding="utf-8"), path)
+        text = read_source(path, [workspace.root], workspace.config.limits.source_bytes)
+        data, lines = load_yaml(text, path, max_nodes=workspace.config.limits.yaml_nodes)
     except ContentError as error:
         return None, error.diagnostics
-    except (OSError, UnicodeDecodeError) as error:
-        return None, [Diagnostic(path, None, None, f"cannot read: {error}")]
     meta, diagnostics = validate(EditionFile, data, path, lines)
     if isinstance(data, dict):
         diagnostics += _check_profiles(data.get("profiles"), profiles, path, lines)

@@ -25,18 +25,20 @@ from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 
 from . import __version__
-from .config import Workspace, builtin_root
+from .config import Workspace, builtin_root, check_layout_name
 from .content import PartialDate, Profile
 from .credits import ImageUse, credit_for, load_ledger
 from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
 from .editions import Edition
 from .formats import OutputFormat, cmyk_profile, format_css
 from .markup import SLOTS, Block, FigureCredit, image_references, render_body, render_inline
+from .resources import ResourceRefused, confine, read_source
 from .validation import validate
 from .variables import VariableSpec, css_value, inline_style, problems, resolve, root_css
 from .yamlsource import load_yaml
 
 LAYOUT_FILE = "layout.yaml"
+LAYOUT_FILE_BYTES = 2_000_000  # a layout's templates, stylesheets and layout.yaml
 PROFILE_TEMPLATE = "profile.html.j2"
 EDITION_TEMPLATE = "edition.html.j2"
 DEFAULT_FORMAT = "screen"
@@ -148,6 +150,10 @@ def find_layout(name: str, workspace: Workspace, _seen: tuple[str, ...] = ()) ->
 
 
 def _find(name: str, workspace: Workspace, dirs: list[Path], seen: tuple[str, ...]) -> Layout:
+    try:
+        check_layout_name(name)
+    except ValueError as error:
+        raise LayoutError(str(error)) from None
     if name in seen and name != seen[-1]:
         cycle = " -> ".join((*seen, name))
         raise LayoutError(f"layout '{seen[0]}' extends itself: {cycle}")
@@ -156,7 +162,9 @@ def _find(name: str, workspace: Workspace, dirs: list[Path], seen: tuple[str, ..
         candidate = folder / name
         if not (candidate / LAYOUT_FILE).is_file():
             continue
-        spec = _read_spec(candidate / LAYOUT_FILE)
+        roots = _layout_roots(workspace)
+        spec = _read_spec(candidate / LAYOUT_FILE, roots)
+        _check_stylesheets(candidate, spec, roots)
         parent = None
         if spec.extends == name:
             # Same name: look further down the search path only.
@@ -168,12 +176,32 @@ def _find(name: str, workspace: Workspace, dirs: list[Path], seen: tuple[str, ..
     raise LayoutError(f"layout '{name}' not found; available layouts: {known}")
 
 
-def _read_spec(path: Path) -> LayoutSpec:
-    data, lines = load_yaml(path.read_text(encoding="utf-8"), path)
+def _layout_roots(workspace: Workspace) -> list[Path]:
+    """Where a layout's files may be: the workspace's own layouts, and the built-in ones."""
+    roots = [builtin_layouts_dir()]
+    if not workspace.is_standalone:
+        roots.append(workspace.layouts_dir)
+    return roots
+
+
+def _read_spec(path: Path, roots: list[Path]) -> LayoutSpec:
+    data, lines = load_yaml(read_source(path, roots, LAYOUT_FILE_BYTES), path)
     spec, diagnostics = validate(LayoutSpec, data, path, lines)
-    if spec is None:
+    if spec is None or any(d.is_error for d in diagnostics):
         raise ContentError(diagnostics)
     return spec
+
+
+def _check_stylesheets(folder: Path, spec: LayoutSpec, roots: list[Path]) -> None:
+    """Each stylesheet a layout names is a file of the layouts (no absolute path, no
+    ``../`` out of them, no symlink elsewhere): WeasyPrint opens it directly."""
+    for index, name in enumerate(spec.stylesheets):
+        try:
+            confine(folder / name, roots, LAYOUT_FILE_BYTES, name)
+        except ResourceRefused as refused:
+            raise LayoutError(
+                f"{display_path(folder / LAYOUT_FILE)}: stylesheets[{index}]: {refused}"
+            ) from None
 
 
 @dataclass
@@ -273,16 +301,38 @@ def _modified(path: Path) -> int:
         return 0
 
 
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader under the one rule for files: a template (and anything it
+    includes or extends) is a regular file inside the layouts, symlinks followed."""
+
+    def __init__(self, searchpath: list[Path], roots: list[Path]) -> None:
+        super().__init__([str(p) for p in searchpath])
+        self.roots = roots
+
+    def get_source(self, environment, template: str):
+        from jinja2.loaders import split_template_path
+
+        pieces = split_template_path(template)
+        for folder in self.searchpath:
+            candidate = Path(folder, *pieces)
+            if candidate.exists() or candidate.is_symlink():
+                try:
+                    confine(candidate, self.roots, LAYOUT_FILE_BYTES, template)
+                except ResourceRefused as refused:
+                    raise jinja2.TemplateError(f"template {refused}") from None
+                break
+        return super().get_source(environment, template)
+
+
 def _new_environment(layout: Layout) -> SandboxedEnvironment:
+    roots = [builtin_layouts_dir(), *{folder.parent for folder in layout.template_dirs}]
     # "builtin/<layout>/<template>" names a built-in template explicitly, so a
     # workspace template can extend the built-in one it replaces.
-    builtin = jinja2.PrefixLoader({"builtin": jinja2.FileSystemLoader(str(builtin_layouts_dir()))})
+    builtin = jinja2.PrefixLoader({"builtin": ConfinedLoader([builtin_layouts_dir()], roots)})
     # The sandbox: layouts come from many hands, and a template must not reach
     # Python internals (``''.__class__.__mro__``...) or call unsafe methods.
     env = SandboxedEnvironment(
-        loader=jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader([str(p) for p in layout.template_dirs]), builtin]
-        ),
+        loader=jinja2.ChoiceLoader([ConfinedLoader(layout.template_dirs, roots), builtin]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -335,6 +385,7 @@ def profile_view(
         quotes=quotes_for(lang),
         lang=lang,
         figure_credit=figure_credit,
+        image_url=_image_urls(profile),
     )
     illustration = None
     uses = [use for use in profile.image_uses() if use.field == "illustration"]
@@ -444,6 +495,13 @@ def _run_template(layout: Layout, name: str, context: dict[str, Any]) -> str:
         text = env.get_template(name).render(context)
     except jinja2.TemplateError as error:
         raise LayoutError(_describe_template_error(error, layout)) from None
+    except LayoutError:
+        raise
+    except RecursionError as error:  # a macro that calls itself
+        raise LayoutError(_describe_template_error(error, layout, "recursion too deep")) from None
+    except Exception as error:  # 1/0, [].pop(), range(10**9)...: the layout's fault, said so
+        message = f"{type(error).__name__}: {error}"
+        raise LayoutError(_describe_template_error(error, layout, message)) from None
     if context.get("vars", {}).get("digits") == "arabic-indic":
         text = localise_digits(text)
     return text
@@ -612,6 +670,19 @@ def image_records(
             }
         )
     return records
+
+
+def _image_urls(profile: Profile) -> Callable[[str], str]:
+    """A body image's ``src`` -> the URL of the file it was resolved to, checked, when
+    the profile loaded: relative to the profile, whatever document includes it."""
+    resolved = iter(profile.image_paths)
+    urls = {}
+    for image in image_references(profile.body):
+        if not image.src.startswith("data:"):
+            path = next(resolved, None)
+            if path is not None:
+                urls[image.src] = path.as_uri()
+    return lambda src: urls.get(src, src)
 
 
 def _picture_anchors(profile: Profile, anchor: str) -> list[str | None]:
@@ -819,11 +890,13 @@ def render_edition_html(
     return document
 
 
-def _describe_template_error(error: jinja2.TemplateError, layout: Layout) -> str:
+def _describe_template_error(
+    error: BaseException | None, layout: Layout, message: str | None = None
+) -> str:
     location = ""
     filename = getattr(error, "filename", None)
     lineno = getattr(error, "lineno", None)
-    if filename is None:
+    if filename is None and error is not None:
         # Runtime errors (undefined variables...) carry their location in the traceback.
         import traceback
 
@@ -833,7 +906,8 @@ def _describe_template_error(error: jinja2.TemplateError, layout: Layout) -> str
                 break
     if filename:
         location = display_path(Path(filename)) + (f":{lineno}" if lineno else "") + ": "
-    message = html.unescape(str(error.message or error))
+    if message is None:
+        message = html.unescape(str(getattr(error, "message", None) or error))
     if isinstance(error, SecurityError):
         message = f"refused by the template sandbox: {message}"
     return f"{location}layout '{layout.name}': {message}"

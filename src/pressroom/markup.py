@@ -153,7 +153,7 @@ class FigureCredit:
     fpo_note: str = ""
 
 
-def _figure_html(md, env, part, options: FigureOptions, anchor: str, credit_of) -> str:
+def _figure_html(md, env, part, options: FigureOptions, anchor: str, credit_of, url_of) -> str:
     """A body figure: the framed image (cropped about its focal point), then a caption
     and the credit."""
     inline = next(t for t in part if t.type == "inline" and _lone_image(t) is not None)
@@ -170,7 +170,7 @@ def _figure_html(md, env, part, options: FigureOptions, anchor: str, credit_of) 
     parts = [
         f'<figure class="{classes}" id="{escape(anchor)}">',
         '<div class="frame">',
-        f'<img src="{escape(src)}" alt="{escape(alt)}"{style}>',
+        f'<img src="{escape(url_of(src) if url_of else src)}" alt="{escape(alt)}"{style}>',
     ]
     if credit.fpo_tag:
         parts.append(f'<span class="fpo-tag" aria-hidden="true">{escape(credit.fpo_tag)}</span>')
@@ -264,6 +264,7 @@ def render_body(
     initial: str = "letter",
     lang: str = "",
     figure_credit: Callable[[str, str, FigureOptions], FigureCredit] | None = None,
+    image_url: Callable[[str], str] | None = None,
 ) -> Body:
     """Convert a Markdown body to HTML for a print layout.
 
@@ -275,6 +276,8 @@ def render_body(
     with their own ``lang``, which the tagged PDF carries for screen readers.
     ``figure_credit(src, title, options)`` says how a figure's credit reads (the
     layout completes it from the rights ledger); by default it is the image's title.
+    ``image_url(src)`` is where an image is really read from (the layout gives each one
+    as its file, so a profile's pictures stay its own inside an edition).
     """
     md = _markdown(quotes)
     if not links:
@@ -292,6 +295,15 @@ def render_body(
         return f'<span class="footnote">{note}</span>'
 
     md.add_render_rule("footnote_ref", footnote_ref)
+    if image_url is not None:
+        default_image = md.renderer.rules["image"]
+
+        def image(renderer, tokens, idx, options, env) -> str:
+            token = tokens[idx]
+            token.attrSet("src", image_url(str(token.attrGet("src") or "")))
+            return default_image(tokens, idx, options, env)
+
+        md.add_render_rule("image", image)
     md.add_render_rule("drop_cap", lambda self, t, i, o, e: t[i].content)
     blocks = []
     figures = 0
@@ -300,7 +312,7 @@ def render_body(
         if figure is not None:
             figures += 1
             anchor = f"{anchor_prefix or 'story'}-figure-{figures}"
-            html = _figure_html(md, env, part, figure, anchor, figure_credit)
+            html = _figure_html(md, env, part, figure, anchor, figure_credit, image_url)
             blocks.append(Block(mark_languages(html, lang) if lang else html, FIGURE, "figure"))
             continue
         if slot == PULL_QUOTE:  # the layout's pull-quote partial wraps the quote itself

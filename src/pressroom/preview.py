@@ -28,8 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import ContentError, PressroomError, display_path
+from .resources import IMAGE_SUFFIXES
 
 LOCAL_HOSTS = ["127.0.0.1", "localhost"]
+MAX_EVENT_STREAMS = 32  # open event streams (a browser tab holds one)
 DEFAULT_SCALE = 1.5  # 108 dpi: an A4 page about 900 pixels wide
 SCALES = (0.75, 1.0, 1.5, 2.0, 3.0)
 
@@ -126,6 +128,12 @@ class Preview:
             state.items = self.state.items
             state.problems = [str(error)]
             summary = "build failed"
+        except Exception as error:  # whatever a file holds, the preview lives on and recovers
+            from .builds import unexpected
+
+            state.items = self.state.items
+            state.problems = [unexpected(error)]
+            summary = "build failed"
         seconds = time.perf_counter() - started
         stamp = datetime.datetime.now().strftime("%H:%M:%S")
         state.finished = stamp
@@ -212,7 +220,6 @@ def create_app(preview: Preview, watch: bool = True):
     """The ASGI application: the page, its state, an event stream, and page images."""
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
-    from starlette.middleware.trustedhost import TrustedHostMiddleware
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
@@ -225,15 +232,25 @@ def create_app(preview: Preview, watch: bool = True):
             data = preview.state.public()
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
 
-    async def events(request: Request) -> StreamingResponse:
+    streams = {"open": 0}
+
+    async def events(request: Request) -> Response:
+        # Bounded: each open stream costs a little CPU; a browser tab needs one.
+        if streams["open"] >= MAX_EVENT_STREAMS:
+            return Response("too many open event streams", 503)
+        streams["open"] += 1
+
         async def stream():
             seen = -1
-            while not await request.is_disconnected():
-                version = preview.state.version
-                if version != seen:
-                    seen = version
-                    yield f"data: {json.dumps({'version': version})}\n\n"
-                await asyncio.sleep(0.2)
+            try:
+                while not await request.is_disconnected():
+                    version = preview.state.version
+                    if version != seen:
+                        seen = version
+                        yield f"data: {json.dumps({'version': version})}\n\n"
+                    await asyncio.sleep(0.2)
+            finally:
+                streams["open"] -= 1
 
         return StreamingResponse(
             stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
@@ -267,11 +284,28 @@ def create_app(preview: Preview, watch: bool = True):
         Route("/events", events),
         Route("/pages/{item}/{number}.png", image),
     ]
-    return Starlette(
-        routes=routes,
-        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=LOCAL_HOSTS)],
-        lifespan=lifespan,
-    )
+    return Starlette(routes=routes, middleware=[Middleware(ExactHost)], lifespan=lifespan)
+
+
+class ExactHost:
+    """Answer only requests whose Host header is exactly a local name (``localhost`` or
+    ``127.0.0.1``, with or without a port): a page on another site that resolves its
+    own name to 127.0.0.1 (DNS rebinding) is refused, and so is any other spelling."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = dict(scope.get("headers") or [])
+            host = headers.get(b"host", b"").decode("latin-1")
+            name, _, port = host.rpartition(":") if ":" in host else (host, "", "")
+            if name not in LOCAL_HOSTS or (port and not port.isdigit()):
+                from starlette.responses import PlainTextResponse
+
+                await PlainTextResponse("Invalid host header", 400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def _watch_and_build(preview: Preview, watch: bool) -> None:
@@ -284,15 +318,34 @@ async def _watch_and_build(preview: Preview, watch: bool) -> None:
     output = _output_dir(preview.root)
 
     def relevant(change, path: str) -> bool:
-        target = Path(path)
-        if output is not None and (target == output or output in target.parents):
-            return False
-        parts = target.relative_to(preview.root).parts if preview.root in target.parents else ()
-        return not any(part.startswith(".") or part == "__pycache__" for part in parts)
+        return is_input(preview.root, Path(path), output)
 
     async for _ in watchfiles.awatch(preview.root, watch_filter=relevant, debounce=150):
         preview.mark_building()
         await asyncio.to_thread(preview.build)
+
+
+# What a build reads, besides content and layouts: the files a profile, a stylesheet or
+# a layout can name. Anything else (a log, an editor's swap file) changes nothing.
+INPUT_SUFFIXES = (*IMAGE_SUFFIXES, ".md", ".yaml", ".yml", ".css", ".j2", ".html",
+                  ".woff", ".woff2", ".ttf", ".otf", ".icc", ".icm", ".conf")  # fmt: skip
+
+
+def is_input(root: Path, target: Path, output: Path | None) -> bool:
+    """Whether a change to ``target`` can change a build: never the output folder (the
+    build writes there), nor folders no build reads; content, layouts and the files
+    they name, whatever their folder."""
+    from .stamps import NEVER_INPUTS
+
+    if output is not None and (target == output or output in target.parents):
+        return False
+    try:
+        parts = target.relative_to(root).parts
+    except ValueError:
+        return False
+    if any(part in NEVER_INPUTS for part in parts):
+        return False
+    return target.suffix.lower() in INPUT_SUFFIXES
 
 
 def _output_dir(root: Path) -> Path | None:

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .diagnostics import RenderError, display_path
-from .resources import IMAGE_SUFFIXES, ResourceRefused, image_problem, resolve_local
+from .resources import (
+    IMAGE_SUFFIXES,
+    ResourceRefused,
+    image_data_problem,
+    image_problem,
+    resolve_local,
+    sniff_image,
+)
 from .stamps import builtin_root
 
 if TYPE_CHECKING:  # kept out of the import: an engine process loads this module alone
@@ -58,23 +65,39 @@ def confined_fetcher(roots: Sequence[Path], limits: Limits | None = None) -> URL
                             f"a data: URL of {len(url):,} bytes is over the limit of "
                             f"{limits.data_url_bytes:,} (limits.data_url_bytes)"
                         )
-                    return super().fetch(url, headers)
+                    response = super().fetch(url, headers)
+                    data = response.read()
+                    self._check_picture(data, "a data: URL image")
+                    return URLFetcherResponse(url, data, dict(response.headers.items()))
                 path = resolve_local(url, Path("/"), roots, limits.resource_bytes)
+                data = path.read_bytes()
+                # Every picture is checked, however it arrives (an <img>, a CSS url(),
+                # an SVG's <image>) and whatever its name says: by its content.
                 if path.suffix.lower() in IMAGE_SUFFIXES:
                     problem = image_problem(path, limits.image_pixels)
                     if problem:
                         raise ResourceRefused(problem)
+                elif path.suffix.lower() not in _NOT_PICTURES:
+                    self._check_picture(data, path.name)
             except ResourceRefused as refused:
                 self.refusals.append(str(refused))
                 raise
             mime, _ = mimetypes.guess_type(path.name)
             return URLFetcherResponse(
-                path.as_uri(),
-                path.read_bytes(),
-                {"Content-Type": mime or "application/octet-stream"},
+                path.as_uri(), data, {"Content-Type": mime or "application/octet-stream"}
             )
 
+        def _check_picture(self, data: bytes, name: str) -> None:
+            if sniff_image(data) is not None:
+                problem = image_data_problem(data, name, limits.image_pixels)
+                if problem:
+                    raise ResourceRefused(problem)
+
     return ConfinedFetcher()
+
+
+# Files the renderer reads that are never pictures: no need to sniff them.
+_NOT_PICTURES = (".css", ".woff", ".woff2", ".ttf", ".otf", ".icc", ".icm", ".md")
 
 
 @dataclass

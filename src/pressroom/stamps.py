@@ -74,6 +74,14 @@ def input_stamp(root: Path, output: Path, options: list) -> str:
     return digest.hexdigest()
 
 
+# Folders no build reads from. Dot files and dot folders are inputs like any other
+# (a profile may be `.draft.md`, its art in `.art/`): only these are left out.
+NEVER_INPUTS = {
+    ".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
+    ".pytest_cache", ".ruff_cache", ".mypy_cache", ".tox", ".nox",
+}  # fmt: skip
+
+
 def _walk(folder: Path, skip: set[Path]):
     stack = [folder]
     found = []
@@ -84,7 +92,7 @@ def _walk(folder: Path, skip: set[Path]):
         except OSError:
             continue
         for entry in entries:
-            if entry.name.startswith(".") or entry.name == "__pycache__":
+            if entry.name in NEVER_INPUTS:
                 continue
             try:
                 if entry.is_dir():
@@ -115,12 +123,21 @@ def up_to_date(output: Path, stamp: str) -> dict | None:
         recorded = json.loads((output / STAMP_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if recorded.get("stamp") != stamp:
+    # A stamp of another shape (damaged, edited by hand) means "build", never a traceback.
+    if not isinstance(recorded, dict) or recorded.get("stamp") != stamp:
         return None
-    outputs = recorded.get("outputs", [])
+    outputs, report = recorded.get("outputs"), recorded.get("report")
+    if not isinstance(outputs, list) or not isinstance(report, dict):
+        return None
+    if not all(isinstance(o, list) and o and isinstance(o[0], str) for o in outputs):
+        return None
+    if not isinstance(report.get("items"), list) or not all(
+        isinstance(item, dict) for item in report["items"]
+    ):
+        return None
     if _output_state([path for path, *_ in outputs]) != outputs:
         return None
-    return recorded.get("report")
+    return report
 
 
 def record(output: Path, stamp: str, outputs: list[str], report: dict) -> None:

@@ -48,9 +48,23 @@ def check_value(name: str, value: Any, spec: VariableSpec) -> Value:
     if spec.choices is not None and value not in spec.choices:
         options = ", ".join(str(c) for c in spec.choices)
         raise VariableProblem(name, f"{value!r} is not one of: {options}")
-    if isinstance(value, str) and _UNSAFE.search(value):
+    if isinstance(value, str) and (
+        _UNSAFE.search(value) or "\n" in value or "\r" in value or not _strings_closed(value)
+    ):
         raise VariableProblem(name, f"{value!r} is not a plain CSS value")
     return value
+
+
+def _strings_closed(value: str) -> bool:
+    """Every quoted string in ``value`` ends: an open quote would run on past the
+    declaration and swallow the rules after it."""
+    quote = None
+    for char in value:
+        if quote is None and char in "'\"":
+            quote = char
+        elif char == quote:
+            quote = None
+    return quote is None
 
 
 def unknown_hint(name: str, declared: dict[str, VariableSpec]) -> str:

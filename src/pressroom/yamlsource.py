@@ -83,13 +83,38 @@ def load_yaml(
     return _load(_LOADERS[-1], text, source, first_line, max_nodes)
 
 
+MAX_DEPTH = 100  # nesting levels: real content has a handful; 1,000 would crash the parser
+MAX_DIGITS = 4000  # Python refuses to read longer numbers (sys.get_int_max_str_digits)
+
+
 def _load(loader_class: type, text: str, source: Path, first_line: int, max_nodes: int):
-    loader = loader_class(text)
+    node = None
+    try:
+        loader = loader_class(text)
+    except yaml.reader.ReaderError as error:  # a NUL byte or another control character
+        raise ContentError([_reader_problem(error, text, source, first_line)]) from None
     try:
         node = loader.get_single_node()
         if node is not None:
             _check_size(node, source, first_line, max_nodes)
         data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as error:
+        raise ContentError([_reader_problem(error, text, source, first_line)]) from None
+    except RecursionError:
+        message = f"YAML nested too deeply (more than {MAX_DEPTH} levels)"
+        raise ContentError([Diagnostic(source, first_line, None, message)]) from None
+    except yaml.constructor.ConstructorError as error:
+        # Tags that would build Python objects (!!python/object...): refused, not a typo.
+        mark = error.problem_mark
+        line = first_line + mark.line if mark else first_line
+        field = _field_at(node, line, first_line) if node is not None else None
+        tag = (error.problem or "").rsplit("tag ", 1)[-1].strip("'")
+        tag = tag.replace("tag:yaml.org,2002:", "!!")
+        message = (
+            f"the YAML tag {tag} would make a program object; pressroom reads plain values "
+            "only (text, numbers, dates, lists, mappings)"
+        )
+        raise ContentError([Diagnostic(source, line, field, message)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = first_line + mark.line if mark else first_line
@@ -109,13 +134,49 @@ def _load(loader_class: type, text: str, source: Path, first_line: int, max_node
     return data, line_map
 
 
+def _reader_problem(error, text: str, source: Path, first_line: int) -> Diagnostic:
+    position = getattr(error, "position", 0) or 0
+    line = first_line + text[:position].count("\n")
+    character = getattr(error, "character", None)
+    if isinstance(character, str) and character:
+        character = ord(character)
+    code = f"U+{character:04X}" if isinstance(character, int) else "a byte"
+    return Diagnostic(source, line, None, f"a control character ({code}) YAML does not allow")
+
+
+def _field_at(root: yaml.Node, line: int, first_line: int) -> str | None:
+    """The field whose key is on ``line`` (or the nearest one above it)."""
+    line_map = LineMap(default=first_line)
+    _record_lines(root, (), line_map, first_line)
+    above = [(at, -len(path), path) for path, at in line_map.lines.items() if at <= line]
+    return format_field_path(max(above)[2]) if above else None
+
+
 def _check_size(root: yaml.Node, source: Path, first_line: int, max_nodes: int) -> None:
-    """Count values as if aliases were expanded, stopping as soon as the limit is passed."""
+    """Count values as if aliases were expanded, stopping as soon as the limit is passed;
+    refuse nesting deeper than ``MAX_DEPTH`` and numbers Python will not read."""
     count = 0
-    stack = [root]
+    stack = [(root, 0)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         count += 1
+        if depth > MAX_DEPTH:
+            message = f"YAML nested too deeply (more than {MAX_DEPTH} levels)"
+            raise ContentError(
+                [Diagnostic(source, first_line + node.start_mark.line, None, message)]
+            )
+        if (
+            isinstance(node, yaml.ScalarNode)
+            and node.tag.endswith(":int")
+            and len(node.value) > MAX_DIGITS
+        ):
+            message = (
+                f"a number of {len(node.value):,} digits, more than anyone can read; if it is "
+                "text, put it in quotes"
+            )
+            raise ContentError(
+                [Diagnostic(source, first_line + node.start_mark.line, None, message)]
+            )
         if count > max_nodes:
             line = first_line + root.start_mark.line
             raise ContentError(
@@ -131,9 +192,9 @@ def _check_size(root: yaml.Node, source: Path, first_line: int, max_nodes: int) 
             )
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                stack += [key, value]
+                stack += [(key, depth + 1), (value, depth + 1)]
         elif isinstance(node, yaml.SequenceNode):
-            stack += node.value
+            stack += [(value, depth + 1) for value in node.value]
 
 
 def _record_lines(node: yaml.Node, path: FieldPath, line_map: LineMap, first_line: int) -> None:
