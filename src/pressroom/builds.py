@@ -288,7 +288,10 @@ def run_build(
 
     def finish(job: Job, stamp: str, outcome: Outcome, pieces: list[str] = ()) -> None:
         outcomes.append(outcome)
-        if outcome.ok:
+        # An input edited while the job ran (and maybe edited back) makes the output
+        # uncertain: it is written, but not recorded as up to date; the next build redoes it.
+        current = outcome.ok and fingerprint(workspace, job, plan.index, plan.profiles) == stamp
+        if current:
             manifest[job.key] = {
                 "fingerprint": stamp,
                 "outputs": [asdict(o) for o in outcome.outputs],
@@ -494,7 +497,10 @@ def _run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish
                 where = PART_NAMES.get(part, f"profile {part}")
                 run.failed = [f"{where}: {m}" for m in result.messages]
             else:
-                cache.store(task.key, result)
+                if run.plan.unchanged(part := task.spec.part):  # else its key would lie
+                    cache.store(task.key, result)
+                else:
+                    run.plan.content_keys[part] = run.plan.content_key(part)
                 run.plan.receive(task.spec, result)
                 for other in editions.values():  # the same piece in another format
                     if other.job.source == run.job.source:

@@ -244,9 +244,11 @@ def workspace_for_file(profile: Path, cwd: Path | None = None) -> Workspace:
     The workspace found from ``cwd`` if it holds the file; else the one found from the
     file's own folder; else the file's folder as a standalone root with defaults.
     """
-    profile = profile.resolve()
-    for start in (cwd or Path.cwd(), profile.parent):
+    # The file where it is written, not where a symlink leads: the link's workspace then
+    # refuses a target outside it.
+    folder = profile.absolute().parent.resolve()
+    for start in (cwd or Path.cwd(), folder):
         workspace = find_workspace(start)
-        if workspace is not None and workspace.contains(profile):
+        if workspace is not None and workspace.contains(folder):
             return workspace
-    return Workspace.standalone(profile.parent)
+    return Workspace.standalone(folder)

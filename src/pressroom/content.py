@@ -265,7 +265,7 @@ def load_profile(path: str | Path, workspace: Workspace | None = None) -> Profil
     Warnings (such as an unknown field) do not stop loading: they are kept in
     ``Profile.warnings``.
     """
-    path = Path(path).resolve()
+    path = Path(path).absolute()  # resolved once read: a link must not choose the workspace
     if workspace is None:
         workspace = workspace_for_file(path)
     profile, diagnostics = _load(path, workspace)
@@ -284,7 +284,7 @@ def inspect_profile(
     path: str | Path, workspace: Workspace | None = None
 ) -> tuple[Profile | None, list[Diagnostic]]:
     """The profile (None if it has errors) and every problem in it, without raising."""
-    path = Path(path).resolve()
+    path = Path(path).absolute()  # resolved once read: a link must not choose the workspace
     if workspace is None:
         workspace = workspace_for_file(path)
     try:
@@ -302,6 +302,7 @@ def _load(path: Path, workspace: Workspace) -> tuple[Profile | None, list[Diagno
     # Read by the one rule for every file: inside the workspace (symlinks followed), a
     # regular file (a FIFO or a device would hang the build), within limits.source_bytes.
     text = read_source(path, [workspace.root], limits.source_bytes)
+    path = path.resolve()
 
     front, first_line, body, body_line = split_front_matter(text, path)
     if len(front.encode("utf-8")) > limits.front_matter_bytes:

@@ -191,6 +191,7 @@ class EditionPlan:
             slug: [r for r in related.get(slug, []) if r in self.order and r != slug]
             for slug in self.order
         }
+        self.content_key = content_key
         self.content_keys = {part: content_key(part) for part in self.parts}
         hints = hints or {}
         # The best guess: this part of the edition as it was last laid out (an edit
@@ -260,6 +261,11 @@ class EditionPlan:
                 )
                 raise ContentError([Diagnostic(self.edition.source, None, None, message)])
         return missing
+
+    def unchanged(self, part: str) -> bool:
+        """Whether a part's inputs are still those its key was made from (a file saved
+        while the piece was laid out must not be cached under the key of the old one)."""
+        return self.content_key(part) == self.content_keys[part]
 
     def suggest(self, part: str, pages: int) -> None:
         """A better guess of a part's page count (the same profile laid out elsewhere)."""

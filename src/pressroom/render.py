@@ -96,6 +96,10 @@ def confined_fetcher(roots: Sequence[Path], limits: Limits | None = None) -> URL
     return ConfinedFetcher()
 
 
+class _Refused(Exception):
+    """A resource the fetcher refused, though WeasyPrint went on without it."""
+
+
 # Files the renderer reads that are never pictures: no need to sniff them.
 _NOT_PICTURES = (".css", ".woff", ".woff2", ".ttf", ".otf", ".icc", ".icm", ".md")
 
@@ -193,9 +197,13 @@ def render_document(
             rendered = html.render(**options)
             _apply_metadata(rendered.metadata, document.metadata, document.attachments)
             pdf = _write(rendered, document)
+            if fetcher.refusals:  # refused where WeasyPrint only warns (an SVG's <image>...)
+                raise _Refused(fetcher.refusals[0])
             blank = b""
             if blank_page:
                 blank = _blank_page(document, fetcher, options)
+        except _Refused as refused:
+            raise RenderError(f"resource refused: {refused}") from None
         except FatalURLFetchingError as error:
             reason = fetcher.refusals[-1] if fetcher.refusals else str(error.__cause__ or error)
             raise RenderError(f"resource refused: {reason}") from None
