@@ -655,3 +655,16 @@ def test_killed_and_interrupted_builds_never_leave_a_stale_output(tmp_path):
     assert set(got) == set(wanted)
     for path, data in wanted.items():
         assert got[path] == data, path
+
+
+def test_an_uncredited_data_image_is_named_without_its_base64(workspace):
+    from pressroom.formats import BUILTIN_FORMATS
+    from pressroom.preflight import content_findings
+
+    body = f"Text.\n\n![dot]({data_url(png_bytes(4, 4))})\n"
+    profile = load_profile(workspace.profile("p", body=body))
+    (finding,) = content_findings(profile, BUILTIN_FORMATS["screen"])
+    assert finding.format(workspace.root) == (
+        "content/profiles/p.md:23: body: warning: an inline data: image has no credit; give "
+        'it one: ![alt](data:... "Photo: Name")'
+    )

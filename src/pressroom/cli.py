@@ -203,7 +203,11 @@ def build(
     for note in notes:
         click.echo(note)
     _fpo_summary(outcomes)
-    report = write_report(workspace, outcomes)
+    try:
+        report = write_report(workspace, outcomes)
+    except OSError as error:  # a full disk: the outputs written stay where they are
+        message = f"cannot write the build report: {error.strerror or error}"
+        raise click.ClickException(message) from None
     failed = sum(not o.ok for o in outcomes)
     built = sum(o.status == "built" for o in outcomes)
     cached = sum(o.status == "cached" for o in outcomes)

@@ -23,6 +23,7 @@ from .content import Profile
 from .credits import ImageUse, image_findings, load_ledger, usage_of
 from .diagnostics import Diagnostic
 from .formats import OutputFormat
+from .markup import image_references
 
 PRINT_PPI = 300
 MAX_PAGE_POINTS = 14_400  # 200 in: the largest page PDF viewers and RIPs accept
@@ -90,6 +91,13 @@ def content_findings(
 
     if fmt is not None:
         found += art_findings(profile.image_uses(), profile.workspace.root, fmt, allow_fpo)
+        for image in image_references(profile.body, profile.body_line):
+            if image.src.startswith("data:") and not image.title.strip():
+                message = (  # never the URL itself: it can be megabytes of base64
+                    "an inline data: image has no credit; give it one: "
+                    '![alt](data:... "Photo: Name")'
+                )
+                found.append(Diagnostic(source, image.line, "body", message, "warning"))
 
     covered, families = layout_fonts()
     texts = [
