@@ -14,8 +14,13 @@ def test_raw_html_is_escaped_not_passed_through():
 
 def test_drop_cap_wraps_the_first_letter_with_opening_quote():
     body = render_body("“Quoted start of the story.\n\nSecond paragraph.\n")
-    assert body.html.startswith('<p class="lede"><span class="initial">“Q</span>uoted start')
+    assert body.html.startswith(
+        '<p class="lede"><span class="initial">“Q</span>'
+        '<span class="lead-in">uoted start of the story.</span></p>'
+    )  # the opening words in a span the layout sets in small caps
     assert body.html.count('class="initial"') == 1
+    long = render_body("One two three four five six seven.\n").html
+    assert '<span class="lead-in">ne two three four five</span> six seven.' in long
 
 
 def test_drop_cap_can_be_turned_off():
@@ -82,7 +87,7 @@ def test_pipe_tables_become_html_tables():
 
 
 def test_runs_in_another_script_are_marked_with_their_language():
-    html = render_body("He wrote: مصطفى الكاظمي & more.\n", lang="en").html
+    html = render_body("He wrote: مصطفى الكاظمي & more.\n", lang="en", drop_cap=False).html
     assert '<span lang="ar">مصطفى الكاظمي</span>' in html
     assert "&amp; more" in html  # character references are never split
     arabic = render_body("كتب في موقع Al-Monitor مقالات كثيرة.\n", lang="ar", drop_cap=False)

@@ -429,6 +429,12 @@ def profile_view(
         "body": Markup(body.html),
         "factbox_in_story": any(b.slot == "factbox" for b in body.blocks),
         "timeline_in_story": any(b.slot == "timeline" for b in body.blocks),
+        # Shapes a layout may answer with a different design (the magazine does):
+        # beside the art (112 mm and its caption) or beside a headline block
+        "factbox_long": factbox_height_mm(meta.facts, lang) > (126 if illustration else 85),
+        "factbox_after": _second_paragraph(blocks),
+        "timeline_band": len(meta.timeline) >= int(values.get("timeline_band_from", 11) or 11),
+        "timeline_columns": 3 if len(meta.timeline) >= 18 else 2,
         "blocks": [
             {"html": html, "slot": b.slot, "kind": b.kind}
             for html, b in zip(block_html, blocks, strict=True)
@@ -473,6 +479,25 @@ def profile_context(
         "vars": view["vars"],
         **_common_context(profile.workspace, output_format),
     }
+
+
+def factbox_height_mm(facts, lang: str = "en") -> float:
+    """About how tall the fact box sets as a sidebar a third of the page wide: its title
+    and padding, and per fact a label line and the value's lines (some 33 characters a
+    line of 4.1 mm; Arabic lines are taller). An estimate, with a margin in the caller."""
+    if not facts:
+        return 0.0
+    arabic = text_direction(lang) == "rtl"
+    per_line, line_mm = (38, 4.9) if arabic else (33, 4.1)
+    lines = sum(-(-len(str(fact.value)) // per_line) for fact in facts)
+    return 12 + len(facts) * 6.1 + lines * line_mm
+
+
+def _second_paragraph(blocks: list[Block]) -> int:
+    """The index of the story's second paragraph (a box placed after it sits in the
+    first column of the story, under the lede), or the last block."""
+    paragraphs = [i for i, block in enumerate(blocks) if block.kind == "paragraph"]
+    return paragraphs[1] if len(paragraphs) > 1 else len(blocks) - 1
 
 
 def place_boxes(blocks: list[Block], boxes: list[str]) -> list[Block]:

@@ -28,6 +28,7 @@ _FIGURE_OPTION = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|(\S+))')
 # "::: factbox" / ":::" puts the fact box there. Unplaced boxes go where the layout says.
 SLOTS = ("factbox", "timeline")
 
+LEAD_IN_WORDS = 5  # the opening words set in small caps after the drop cap
 # Opening punctuation that travels with the drop cap ("“Kadhimi" -> “K).
 _LEADING_PUNCTUATION = "\"'“‘«„¿¡(["
 
@@ -446,8 +447,17 @@ def _mark_drop_cap(tokens: list[Token], initial: str = "letter") -> None:
         return
     split += 1
     initial = Token("drop_cap", "", 0)
-    initial.content = f'<span class="initial">{escape(text[:split])}</span>'
-    first.content = text[split:]
+    # The first words after the initial, set in small caps by the layout: a span, not
+    # ::first-line, which WeasyPrint 70 applies again where the paragraph continues in
+    # the next column.
+    rest = text[split:]
+    words = rest.split(" ")
+    lead, after = " ".join(words[:LEAD_IN_WORDS]), " ".join(words[LEAD_IN_WORDS:])
+    initial.content = (
+        f'<span class="initial">{escape(text[:split])}</span>'
+        f'<span class="lead-in">{escape(lead)}</span>' + (" " if after else "")
+    )
+    first.content = after
     inline.children.insert(0, initial)
 
 
