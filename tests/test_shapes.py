@@ -44,6 +44,16 @@ def pdf_of(workspace, name: str, front_matter: str, body: str = STORY):
     return pdfplumber.open(io.BytesIO(result.pdf))
 
 
+def timeline_years(pdf, first: int, last: int) -> list[dict]:
+    """The timeline's year labels (words that are years from ``first`` to before ``last``)."""
+    return [
+        w
+        for page in pdf.pages
+        for w in page.extract_words()
+        if w["text"].isdigit() and first <= int(w["text"]) < last
+    ]
+
+
 def words_at(page, size_over: float):
     return [w for w in page.extract_words(extra_attrs=["size"]) if w["size"] > size_over]
 
@@ -85,12 +95,7 @@ def test_a_fact_box_too_tall_for_a_page_runs_on_between_facts(workspace):
 
 def test_a_long_timeline_is_a_band_across_the_page_in_columns(workspace):
     with pdf_of(workspace, "p", front(events=30)) as pdf:
-        dates = [
-            w
-            for page in pdf.pages
-            for w in page.extract_words()
-            if w["text"].isdigit() and 1950 <= int(w["text"]) < 1980
-        ]
+        dates = timeline_years(pdf, 1950, 1980)
         assert len(dates) == 30
         columns = Counter(round(w["x0"] / 20) for w in dates)
         assert len(columns) == 3  # 30 events: three balanced columns
@@ -103,12 +108,8 @@ def test_a_long_timeline_is_a_band_across_the_page_in_columns(workspace):
 
 def test_a_short_timeline_stays_in_the_column(workspace):
     with pdf_of(workspace, "p", front(events=5)) as pdf:
-        dates = [
-            w
-            for page in pdf.pages
-            for w in page.extract_words()
-            if w["text"].isdigit() and 1950 <= int(w["text"]) < 1960
-        ]
+        dates = timeline_years(pdf, 1950, 1955)
+        assert len(dates) == 5
         assert len({round(w["x0"] / 20) for w in dates}) == 1
 
 

@@ -208,9 +208,15 @@ class Profile:
     warnings: list[Diagnostic] = field(default_factory=list)
     lines: LineMap = field(default_factory=LineMap)
     image_paths: list[Path] = field(default_factory=list)  # images of the body, resolved
+    _uses: list[ImageUse] | None = field(default=None, repr=False, compare=False)
 
     def image_uses(self) -> list[ImageUse]:
         """Every image of the profile (illustration, then body figures) as the writer gave it."""
+        if self._uses is None:
+            self._uses = self._image_uses()
+        return list(self._uses)
+
+    def _image_uses(self) -> list[ImageUse]:
         uses = []
         art = self.meta.illustration
         if art is not None and self.illustration_path is not None:

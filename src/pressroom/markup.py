@@ -9,6 +9,7 @@ WeasyPrint 70.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,6 +201,12 @@ def _render_pull_quote(renderer, tokens, idx, options, env) -> str:
 
 def image_references(text: str, first_line: int = 1) -> list[ImageReference]:
     """Every image source in a Markdown body, for checking before anything renders."""
+    return list(_image_references(text, first_line))
+
+
+@functools.lru_cache(maxsize=64)
+def _image_references(text: str, first_line: int) -> tuple[ImageReference, ...]:
+    # Loading, preflight, credits and the layout all ask: the body is parsed once.
     found: list[ImageReference] = []
     for part, slot, kind in _top_level(_markdown().parse(text, {})):
         figure = _figure_of(part, slot, kind)
@@ -212,7 +219,7 @@ def image_references(text: str, first_line: int = 1) -> list[ImageReference]:
                 if child.type == "image":
                     found.append(_reference(child, line, figure, part, opened))
                     figure = None  # a figure has one image; more are inline
-    return found
+    return tuple(found)
 
 
 def _reference(image: Token, line: int, figure, part: list[Token], opened: int):
