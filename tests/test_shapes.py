@@ -142,3 +142,28 @@ def test_the_sample_fact_box_stays_beside_its_art(workspace):
         headline = words_at(page, 30)
         assert glance["top"] < headline[0]["top"]  # above the headline: the sidebar
         assert glance["x0"] > page.width / 2  # beside the art, on the outer side
+
+
+def test_the_build_reports_how_each_profile_filled_its_pages(workspace):
+    from pressroom import build_workspace
+    from pressroom.config import Workspace
+
+    workspace.profile("band", front(events=30))
+    workspace.profile("long", front(facts=14))
+    editions = workspace.root / "content" / "editions"
+    editions.mkdir()
+    (editions / "e.yaml").write_text("title: T\nprofiles: [band, long]\nformats: [screen]\n")
+    outcomes = {o.item: o for o in build_workspace(Workspace.load(workspace.root), jobs=2)}
+    band, long = outcomes["band"].copyfit, outcomes["long"].copyfit
+    assert band["timeline"]["placement"] == "across the page"
+    assert band["factbox"] == {"page": 1, "pages": 1, "placement": "sidebar"}
+    assert long["factbox"]["placement"] == "column" and long["factbox"]["pages"] >= 1
+    for fit in (band, long):
+        assert fit["pages"] == outcomes["band" if fit is band else "long"].pages
+        assert 0 < fit["last_page_fill"] <= 100
+    # the same, per profile, for an edition (pages counted from each profile's opener)
+    edition = outcomes["e"].copyfit
+    assert edition["band"]["timeline"] == band["timeline"]
+    assert set(edition) == {"band", "long"}
+    report = (workspace.root / "build" / "report.json").read_text()
+    assert '"last_page_fill"' in report

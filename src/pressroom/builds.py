@@ -85,6 +85,8 @@ class Outcome:
     peak_mb: float = 0.0  # the peak memory of the process that rendered it
     pieces: dict[str, int] = field(default_factory=dict)  # editions: pieces rendered, cached
     fpo: list[str] = field(default_factory=list)  # FPO art in the outputs (workspace paths)
+    # How the pages filled (render.copyfit): a profile's, or an edition's by profile slug.
+    copyfit: dict = field(default_factory=dict)
     payload: dict = field(default_factory=dict)  # slug -> (PDF, pages), until written
 
     @property
@@ -569,6 +571,11 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
         profile = inspect_profile(path, edition.workspace)[0]
         uses += profile.image_uses() if profile else []
     outcome.fpo = fpo_art(edition.workspace, uses)
+    outcome.copyfit = {
+        slug: spec_result[1].copyfit
+        for slug, spec_result in plan.results.items()
+        if slug in plan.order and spec_result[1].copyfit
+    }
     try:
         pdf, offprints, pages = plan.assemble()
         warnings, findings = plan.messages()
@@ -648,6 +655,7 @@ class PieceCache:
         result.findings = [tuple(f) for f in data["findings"]]
         result.notes = data["notes"]
         result.anchors = data["anchors"]
+        result.copyfit = data.get("copyfit") if isinstance(data.get("copyfit"), dict) else {}
         return result
 
     def store(self, key: str, result: PieceResult) -> None:
@@ -672,6 +680,7 @@ class PieceCache:
                 "findings": result.findings,
                 "notes": result.notes,
                 "anchors": result.anchors,
+                "copyfit": result.copyfit,
             }
             # The description goes last: a piece counts as cached only once it is complete.
             write_atomic(self.folder / f"{key}.json", json.dumps(info).encode())
@@ -901,6 +910,7 @@ def execute(root: str, job: Job) -> Outcome:
         findings = _preflight(job, workspace, result, profile)
         outcome.messages = [f"warning: {w}" for w in result.warnings] + findings
         outcome.fpo = fpo_art(workspace, profile.image_uses())
+        outcome.copyfit = result.copyfit
         if not _refused(outcome, findings, job.strict):
             outcome.payload = {job.item: (result.pdf, result.pages)}
     except ContentError as error:

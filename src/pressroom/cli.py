@@ -273,6 +273,15 @@ def _run_with_progress(
         )
 
 
+def _fill(outcome) -> str:
+    """How full the last page is: a profile's, or an edition's emptiest profile ending."""
+    fit = outcome.copyfit
+    if "last_page_fill" in fit:
+        return f"{fit['last_page_fill']}%"
+    fills = [(v["last_page_fill"], slug) for slug, v in fit.items() if isinstance(v, dict)]
+    return f"{min(fills)[0]}% ({min(fills)[1]})" if fills else "-"
+
+
 def _summary_table(workspace: Workspace, outcomes) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -282,6 +291,7 @@ def _summary_table(workspace: Workspace, outcomes) -> None:
         ("item", "left"),
         ("format", "left"),
         ("pages", "right"),
+        ("last page", "right"),
         ("size", "right"),
         ("time", "right"),
         ("status", "left"),
@@ -292,7 +302,9 @@ def _summary_table(workspace: Workspace, outcomes) -> None:
         seconds = f"{outcome.seconds:.1f} s" if outcome.status == "built" else "-"
         label = f"{outcome.item} ({outcome.kind})"
         status = {"built": "built", "cached": "up to date", "failed": "FAILED"}[outcome.status]
-        table.add_row(label, outcome.format, str(outcome.pages or "-"), size, seconds, status)
+        table.add_row(
+            label, outcome.format, str(outcome.pages or "-"), _fill(outcome), size, seconds, status
+        )
     Console(width=100).print(table)
 
 

@@ -64,6 +64,7 @@ class PieceResult:
     notes: list[str] = field(default_factory=list)  # content preflight, formatted
     peak_mb: float = 0.0  # peak memory of the process that rendered it
     anchors: dict[str, int] = field(default_factory=dict)  # a picture's id -> page in piece
+    copyfit: dict = field(default_factory=dict)  # how its pages filled (render.copyfit)
 
 
 def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
@@ -91,6 +92,7 @@ def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
         document, resource_roots(workspace), workspace.config.limits, spec.part == FRONT
     )
     piece = PieceResult(result.pdf, result.pages, blank=result.blank, anchors=result.anchors)
+    piece.copyfit = result.copyfit if not everyone else {}
     notes = variable_diagnostics(layout, workspace, edition, [] if everyone else profiles)
     piece.warnings = [d.format() for d in notes] + result.warnings
     if not everyone:

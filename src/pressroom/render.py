@@ -112,6 +112,7 @@ class RenderResult:
     layout_problems: list[tuple[int, str]] = field(default_factory=list)  # (page, message)
     layout_warnings: list[tuple[int, str]] = field(default_factory=list)  # (page, message)
     anchors: dict[str, int] = field(default_factory=dict)  # a picture's id -> its page
+    copyfit: dict = field(default_factory=dict)  # how the pages filled: see copyfit()
     offprints: dict[str, RenderResult] = field(default_factory=dict)  # an edition's profiles
     blank: bytes = b""  # with render_document(blank_page=True): a blank page in the same style
 
@@ -225,6 +226,7 @@ def render_document(
     result.layout_problems = _layout_problems(rendered)
     result.anchors = picture_pages(rendered)
     result.layout_warnings = crop_problems(rendered)
+    result.copyfit = copyfit(rendered)
     result.blank = blank
     return result
 
@@ -371,6 +373,57 @@ def crop_problems(rendered) -> list[tuple[int, str]]:
                     )
                 )
     return found
+
+
+def copyfit(rendered) -> dict:
+    """How a laid-out document filled its pages, for a production desk: the page count,
+    how full its last page is (the lowest line or picture, as a share of the text frame),
+    and where the fact box and the timeline landed (first page, pages spanned, and their
+    width as placed: a sidebar, a column, or across the page)."""
+    from weasyprint.formatting_structure import boxes
+
+    pages = rendered.pages
+    last = pages[-1]._page_box
+    top, height = last.content_box_y(), last.height or 1
+    bottom = top
+    furniture = (boxes.MarginBox, boxes.FootnoteAreaBox)  # running heads, folios, notes
+    for child in last.children:
+        if isinstance(child, furniture):
+            continue
+        for box in child.descendants():
+            if isinstance(box, boxes.LineBox | boxes.ReplacedBox):
+                bottom = max(bottom, box.position_y + box.margin_height())
+    found: dict[str, dict] = {}
+    for number, page in enumerate(pages, start=1):
+        width = page._page_box.width or 1
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if element is None or not hasattr(element, "get") or element.tag != "aside":
+                continue
+            classes = (element.get("class") or "").split()
+            for name in ("factbox", "timeline"):
+                if name not in classes:
+                    continue
+                entry = found.setdefault(name, {"page": number, "pages": 0, "_seen": set()})
+                if number not in entry["_seen"]:
+                    entry["_seen"].add(number)
+                    entry["pages"] += 1
+                if "placement" not in entry:
+                    share = box.width / width
+                    entry["placement"] = (
+                        "sidebar"
+                        if share < 0.4
+                        else "column"
+                        if share < 0.65
+                        else "across the page"
+                    )
+    for entry in found.values():
+        entry.pop("_seen")
+    return {
+        "pages": len(pages),
+        "last_page_fill": round(100 * (bottom - top) / height),
+        **found,
+    }
 
 
 def picture_pages(rendered) -> dict[str, int]:
