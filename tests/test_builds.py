@@ -488,8 +488,9 @@ def test_cli_build_reports_and_exits_1_on_failure(workspace, monkeypatch):
     result = CliRunner().invoke(main, ["build", "--jobs", "1"])
     assert result.exit_code == 1
     assert "content/profiles/bad.md:6: date: 'someday' is not a date" in result.output
-    assert re.search(r"good \(profile\)\s+screen\s+1\s+\d+ KB\s+[\d.]+ s\s+built", result.output)
-    assert re.search(r"bad \(profile\)\s+screen\s+-\s+-\s+-\s+FAILED", result.output)
+    row = r"good \(profile\)\s+screen\s+1\s+\d+%\s+\d+ KB\s+[\d.]+ s\s+built"  # with its fill
+    assert re.search(row, result.output)
+    assert re.search(r"bad \(profile\)\s+screen\s+-\s+-\s+-\s+-\s+FAILED", result.output)
     assert "1 built, 0 up to date, 1 failed; report: build/report.json" in result.output
 
 
