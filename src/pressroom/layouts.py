@@ -432,6 +432,7 @@ def profile_view(
         # Shapes a layout may answer with a different design (the magazine does):
         # beside the art (112 mm and its caption) or beside a headline block
         "factbox_long": factbox_height_mm(meta.facts, lang) > (126 if illustration else 85),
+        "factbox_height": round(factbox_height_mm(meta.facts, lang)),  # mm, as a sidebar
         "factbox_after": _second_paragraph(blocks),
         "timeline_band": len(meta.timeline) >= int(values.get("timeline_band_from", 11) or 11),
         "timeline_columns": 3 if len(meta.timeline) >= 18 else 2,
