@@ -7,6 +7,7 @@ render nothing (``check``, ``--help``) should not pay for it.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import mimetypes
 import os
@@ -471,7 +472,7 @@ def _write(rendered, document: HtmlDocument) -> bytes:
     if (fmt.pdf_variant or "").startswith("pdf/a"):
         finishers.append(_archive_rules)
     if document.metadata.get("images"):
-        finishers.append(_credit_pictures)
+        finishers.append(functools.partial(_credit_pictures, document.metadata["images"]))
 
     def finisher(document, pdf) -> None:
         for step in finishers:
@@ -483,7 +484,6 @@ def _write(rendered, document: HtmlDocument) -> bytes:
         from .tagging import install_language_tags
 
         install_language_tags()
-    rendered.pressroom_images = document.metadata.get("images") or []
     seed = f"pressroom:{rendered.metadata.title}:{fmt.name}:{len(rendered.pages)}"
     from weasyprint.pdf import metadata
 
@@ -505,12 +505,11 @@ def _write(rendered, document: HtmlDocument) -> bytes:
     return pdf
 
 
-def _credit_pictures(rendered, pdf) -> None:
+def _credit_pictures(images: list[dict], rendered, pdf) -> None:
     """Every picture's creator, credit and licence in the XMP metadata (the packet
     WeasyPrint writes for a PDF standard; a format with none has no XMP)."""
     from .credits import xmp_credits
 
-    images = rendered.pressroom_images
     for pdf_object in pdf.objects:
         extra = getattr(pdf_object, "extra", None)
         if extra is None or extra.get("Type") != "/Metadata":
