@@ -143,13 +143,28 @@ def test_arabic_edition_opens_its_profile_on_a_left_hand_page(sample):
 
 def test_blank_page_keeps_profiles_on_right_hand_pages_in_print_only(sample):
     texts = page_texts(edition_pdf(sample[0], "print"))
-    assert len(texts) == 11  # cover, contents, 3 + blank + 2 + 2 pages of profiles, colophon
-    assert texts[5].strip() == ""  # the 3-page profile is followed by a blank page
-    assert texts[10].startswith("Credits")
-    # On screen the page that exists only for binding goes; folios and labels skip it.
+    assert len(texts) == 10  # cover, contents, 3 pages, the colophon, 2 + 2 pages
+    # The 3-page profile leaves page 6 over before the next opener: the colophon takes it.
+    assert texts[5].startswith("Credits")
+    assert re.search(r"\b7 The Woman Who Lets the River In", texts[5])  # pictures after it too
+    assert all(text.strip() for text in texts)
     screen = edition_pdf(sample[0], "screen")
-    texts = page_texts(screen)
-    assert len(texts) == 10 and all(text.strip() for text in texts)
+    assert len(page_texts(screen)) == 10
+    assert pypdf.PdfReader(screen).page_labels == [str(n) for n in range(1, 11)]
+
+
+def test_a_page_left_over_is_blank_in_print_only(tmp_path):
+    """With the colophon at the end, the page a recto start leaves over is blank in print;
+    on screen it goes, and folios and the viewer's page labels skip it."""
+    root = copy_sample(tmp_path / "ws")
+    edition = root / "content" / "editions" / "2021-winter.yaml"
+    edition.write_text(edition.read_text() + "colophon: end\n")
+    outcomes = build_workspace(Workspace.load(root), ["2021-winter"], ["print", "screen"], jobs=2)
+    assert all(o.ok for o in outcomes)
+    texts = page_texts(edition_pdf(root, "print"))
+    assert len(texts) == 11 and texts[5].strip() == "" and texts[10].startswith("Credits")
+    screen = edition_pdf(root, "screen")
+    assert len(page_texts(screen)) == 10
     labels = pypdf.PdfReader(screen).page_labels
     assert labels == ["1", "2", "3", "4", "5", "7", "8", "9", "10", "11"]
 
@@ -157,7 +172,7 @@ def test_blank_page_keeps_profiles_on_right_hand_pages_in_print_only(sample):
 def test_an_edition_can_keep_its_blank_pages_on_screen(tmp_path):
     root = copy_sample(tmp_path / "ws")
     edition = root / "content" / "editions" / "2021-winter.yaml"
-    edition.write_text(edition.read_text() + "blank_pages: {screen: keep}\n")
+    edition.write_text(edition.read_text() + "blank_pages: {screen: keep}\ncolophon: end\n")
     (outcome,) = build_workspace(Workspace.load(root), ["2021-winter"], ["screen"], jobs=1)
     assert outcome.status == "built", outcome.messages
     assert len(page_texts(edition_pdf(root, "screen"))) == 11
@@ -168,12 +183,12 @@ def test_folios_run_on_through_the_edition(sample):
     labels = pypdf.PdfReader(path).page_labels
     with pdfplumber.open(path) as pdf:
         for index, page in enumerate(pdf.pages):
-            number = int(labels[index])  # the folio (page 6, blank in print, is left out)
+            number = int(labels[index])  # the folio
             foot = page.crop((0, page.height - 22 * 72 / 25.4, page.width, page.height))
             text = (foot.extract_text() or "").strip()
             if number == 1:  # the cover has its credit there, but no folio
                 assert text == "Cover art by the Pressroom studio"
-            elif number in (3, 7, 9, 11):  # openers (and the colophon) drop the folio
+            elif number in (3, 6, 7, 9):  # openers (and the colophon, page 6) drop the folio
                 assert not text.endswith(str(number)), number
             else:  # numbers run on from piece to piece (each piece is laid out alone)
                 assert text.split()[-1] == str(number)
@@ -183,7 +198,8 @@ def test_outline_nests_profiles_under_the_edition(sample):
     reader = pypdf.PdfReader(edition_pdf(sample[0], "screen"))
     assert reader.outline[0].title == "The Pressroom Review"
     children = [item for item in reader.outline[1] if not isinstance(item, list)]
-    assert [item.title for item in children] == [*TITLES.values(), "Credits"]
+    titles = list(TITLES.values())  # the colophon where it is printed: page 6
+    assert [item.title for item in children] == [titles[0], "Credits", *titles[1:]]
 
 
 def test_related_profiles_point_at_real_pages(sample):
@@ -387,8 +403,8 @@ def test_assembled_edition_keeps_one_consistent_structure_tree(sample):
             assert all(e.Pg.objgen == page.obj.objgen for e in marked if "/Pg" in e)
     dests = list(pdf.Root.Names.Dests.Names)
     anchors = {str(dests[i]): pages[dests[i + 1][0].objgen] for i in range(0, len(dests), 2)}
-    # Wierzbicki opens on folio 9, the 8th page on screen (print's blank page 6 is left out)
-    assert anchors["profile-al-kadhimi"] == 3 and anchors["profile-wierzbicki"] == 8
+    # Wierzbicki opens on page 9 (page 6, which a recto start leaves over, is the colophon)
+    assert anchors["profile-al-kadhimi"] == 3 and anchors["profile-wierzbicki"] == 9
     contents_links = [str(a.Dest) for a in pdf.pages[1].obj.Annots if "/Dest" in a]
     # One annotation per link, described in the link's words (what a screen reader reads).
     assert contents_links == ["profile-al-kadhimi", "profile-ortega-baines", "profile-wierzbicki"]
@@ -418,7 +434,7 @@ def test_report_json_matches_the_build(sample):
     report = json.loads((sample[0] / "build" / "report.json").read_text())
     assert report["ok"] is True
     rows = [(i["item"], i["format"], i["status"], i["pages"]) for i in report["items"]]
-    assert ("2021-winter", "print", "built", 11) in rows
+    assert ("2021-winter", "print", "built", 10) in rows
     assert ("al-kadhimi", "screen", "built", 3) in rows
     fpo = {(i["item"], i["format"]): i["fpo"] for i in report["items"]}  # FPO art, per item
     assert fpo["2021-winter", "print"] == ["assets/illustrations/al-kadhimi.svg"]

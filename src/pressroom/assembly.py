@@ -24,11 +24,14 @@ def assemble(
     blank: bytes,
     pad: Sequence[bool],
     labels: Sequence[tuple[int, int]] = (),
+    fillers: dict[int, bytes] | None = None,
 ) -> bytes:
     """The edition: ``front``, then each piece, preceded by the blank page where ``pad``.
 
     ``labels``: (page index, folio) where the folios jump (a blank page left out), so
-    that viewers number pages as they are printed."""
+    that viewers number pages as they are printed. ``fillers``: by piece index, a piece of
+    one page (the colophon) that takes that piece's blank page, with its structure."""
+    fillers = fillers or {}
     merged = pikepdf.open(io.BytesIO(front))
     tree = merged.Root.get("/StructTreeRoot")
     document = _document_element(tree) if tree is not None else None
@@ -36,9 +39,14 @@ def assemble(
     next_key = _next_key(parent_nums)
     names = _named_destinations(merged)
     opened = [pikepdf.open(io.BytesIO(piece)) for piece in pieces]
+    opened_fillers = {index: pikepdf.open(io.BytesIO(data)) for index, data in fillers.items()}
     opened_blanks: list[pikepdf.Pdf] = []
-    for piece, padded in zip(opened, pad, strict=True):
-        if padded:  # a fresh copy each time: a page object can be in the page tree once
+    for index, (piece, padded) in enumerate(zip(opened, pad, strict=True)):
+        if index in opened_fillers:  # a designed page where a blank one would be
+            filler = opened_fillers[index]
+            next_key = _append_pages(merged, filler, document, parent_nums, next_key)
+            names += [(name, _copy(merged, dest)) for name, dest in _named_destinations(filler)]
+        elif padded:  # a fresh copy each time: a page object can be in the page tree once
             opened_blanks.append(pikepdf.open(io.BytesIO(blank)))  # open until saved
             merged.pages.append(opened_blanks[-1].pages[0])
             page = merged.pages[-1].obj
@@ -61,13 +69,23 @@ def assemble(
             merged.Root.Names = pikepdf.Dictionary()
         merged.Root.Names.Dests = pikepdf.Dictionary(Names=flat)
     _resolve_links(merged, {str(name) for name, _ in names})
-    _merge_outlines(merged, opened)
+    _merge_outlines(merged, _in_page_order(opened, opened_fillers))
     if labels:
         nums = pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)])
         for index, folio in labels:
             nums.extend([index, pikepdf.Dictionary(S=pikepdf.Name.D, St=folio)])
         merged.Root.PageLabels = pikepdf.Dictionary(Nums=nums)
     return _save(merged)
+
+
+def _in_page_order(opened: list, fillers: dict[int, pikepdf.Pdf]) -> list:
+    """The pieces as their pages follow each other (a filler before its piece)."""
+    ordered = []
+    for index, piece in enumerate(opened):
+        if index in fillers:
+            ordered.append(fillers[index])
+        ordered.append(piece)
+    return ordered
 
 
 def offprint(piece: bytes) -> bytes:

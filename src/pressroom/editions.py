@@ -61,7 +61,9 @@ class EditionFile(BaseModel):
     allow_fpo: bool | list[str] = False
     # The colophon's people and numbers, in the order given: {Editor: ..., ISSN: ...}.
     masthead: dict[str, Text] = {}
-    colophon: bool = True  # a credits page closing the edition: every image, its page
+    # The credits page (every picture, its page): on the page a recto start leaves blank
+    # (true, the default; at the end when there is none), always at the "end", or not at all.
+    colophon: bool | Literal["end"] = True
 
     @field_validator("lang")
     @classmethod

@@ -224,9 +224,24 @@ class EditionPlan:
         )
 
     @property
+    def colophon_slot(self) -> str | None:
+        """The profile before whose opener the colophon takes the page a recto start would
+        leave blank: the first such page, if the colophon is one page and may go there."""
+        if BACK not in self.parts or self.counts.get(BACK) != 1:
+            return None
+        if self.edition.meta.colophon == "end":
+            return None
+        _, pad = page_numbers(self.order, self.counts)
+        return next((slug for slug in self.order if pad[slug]), None)
+
+    @property
     def back_start(self) -> int:
-        """The colophon's first page: right after the last profile."""
+        """The colophon's first page: a page left over before an opener, or right after
+        the last profile."""
         starts, _ = page_numbers(self.order, self.counts)
+        slot = self.colophon_slot
+        if slot is not None:
+            return starts[slot] - 1
         if not self.order:
             return self.counts[FRONT] + 1
         return starts[self.order[-1]] + self.counts[self.order[-1]]
@@ -300,24 +315,30 @@ class EditionPlan:
         pieces = [self.results[slug][1] for slug in self.order]
         back = [self.results[BACK][1]] if BACK in self.parts else []
         back = [piece for piece in back if piece.pages]  # an empty colophon is left out
-        total = self.back_start - 1 + sum(piece.pages for piece in back)
+        slot = self.colophon_slot if back else None
+        fillers = {self.order.index(slot): back.pop().pdf} if slot is not None else {}
+        last = self.order[-1] if self.order else None
+        total = (starts[last] + self.counts[last] - 1 if last else front.pages) + sum(
+            piece.pages for piece in back
+        )
         labels: list[tuple[int, int]] = []
         if self.drops_blank_pages:
             # Pages that exist for binding go; folios stay as printed, so the viewer's page
             # labels follow them (3, 4, 5, 7...) and so do contents and "see also" numbers.
             physical = self.counts[FRONT]
-            for slug in self.order:
-                if pad[slug]:
+            for index, slug in enumerate(self.order):
+                if pad[slug] and index not in fillers:
                     labels.append((physical, starts[slug]))
-                physical += self.counts[slug]
-            total -= sum(pad.values())
-            pad = dict.fromkeys(pad, False)
+                physical += self.counts[slug] + (index in fillers)
+            total -= sum(pad.values()) - len(fillers)
+            pad = {slug: index in fillers for index, slug in enumerate(self.order)}
         pdf = assemble(
             front.pdf,
             [p.pdf for p in [*pieces, *back]],
             front.blank,
             [pad[s] for s in self.order] + [False] * len(back),
             labels,
+            fillers,
         )
         offprints = {
             slug: (self.results[slug][1].offprint, self.counts[slug]) for slug in self.order
