@@ -471,7 +471,7 @@ def _run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish
     editions: dict[str, EditionRun] = {}
     for job, stamp in todo:  # editions first: their fronts set every page number
         if job.kind == "edition":
-            run = EditionRun(job, stamp, _edition_plan(workspace, plan, job, hints))
+            run = EditionRun(job, stamp, _edition_plan(workspace, plan, job, hints), plan.profiles)
             editions[job.key] = run
             _advance(run, pool, cache, hints, finish)
     for job, _ in todo:
@@ -523,6 +523,7 @@ class EditionRun:
     job: Job
     stamp: str
     plan: EditionPlan
+    loaded: dict[Path, Profile | None] = field(default_factory=dict)  # as the build planned
     pending: int = 0
     failed: list[str] | None = None
     keys: set[str] = field(default_factory=set)
@@ -567,8 +568,8 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
     outcome.pieces = {"rendered": run.rendered, "cached": run.cached}
     edition = plan.edition
     uses = edition.image_uses()
-    for path in edition.profile_paths:
-        profile = inspect_profile(path, edition.workspace)[0]
+    for path in edition.profile_paths:  # the profiles as planned: not read again
+        profile = run.loaded.get(path)
         uses += profile.image_uses() if profile else []
     outcome.fpo = fpo_art(edition.workspace, uses)
     outcome.copyfit = {
