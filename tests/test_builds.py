@@ -153,16 +153,24 @@ def test_blank_page_keeps_profiles_on_right_hand_pages_in_print_only(sample):
     assert pypdf.PdfReader(screen).page_labels == [str(n) for n in range(1, 11)]
 
 
-def test_a_page_left_over_is_blank_in_print_only(tmp_path):
-    """With the colophon at the end, the page a recto start leaves over is blank in print;
-    on screen it goes, and folios and the viewer's page labels skip it."""
+@pytest.mark.parametrize("teasers", [True, False])
+def test_a_page_left_over_is_in_print_only(tmp_path, teasers):
+    """With the colophon at the end, the page a recto start leaves over holds a teaser in
+    print (the next profile's pull quote), or is blank with ``teasers: false``; on screen
+    it goes, and folios and the viewer's page labels skip it."""
     root = copy_sample(tmp_path / "ws")
     edition = root / "content" / "editions" / "2021-winter.yaml"
-    edition.write_text(edition.read_text() + "colophon: end\n")
+    edition.write_text(edition.read_text() + f"colophon: end\nteasers: {str(teasers).lower()}\n")
     outcomes = build_workspace(Workspace.load(root), ["2021-winter"], ["print", "screen"], jobs=2)
     assert all(o.ok for o in outcomes)
     texts = page_texts(edition_pdf(root, "print"))
-    assert len(texts) == 11 and texts[5].strip() == "" and texts[10].startswith("Credits")
+    assert len(texts) == 11 and texts[10].startswith("Credits")
+    if teasers:  # facing the opener of the profile it quotes, on page 7
+        assert texts[5].startswith("PROFILE · CITIES “Every wall had made the next flood")
+        assert texts[5].endswith("THE WOMAN WHO LETS THE RIVER IN")
+        assert "The Woman Who Lets the River In" in texts[6]
+    else:
+        assert texts[5].strip() == ""
     screen = edition_pdf(root, "screen")
     assert len(page_texts(screen)) == 10
     labels = pypdf.PdfReader(screen).page_labels

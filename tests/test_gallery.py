@@ -16,6 +16,7 @@ from .gallery import SHAPES, make_gallery
 
 pytestmark = pytest.mark.slow
 MM = 72 / 25.4
+FRAMES = {"magazine": (20, 22), "dossier": (22, 24)}  # top and bottom margins, mm
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,18 @@ def test_every_shape_renders_within_its_pages(gallery, shape, layout):
                 assert char["top"] > 5 * MM and char["bottom"] < page.height - 5 * MM
             # no page is blank
             assert page.chars, f"page {number} of {shape} is blank"
+        frame_top, frame_bottom = FRAMES[layout]
+        for number, page in enumerate(pdf.pages[:-1], start=1):
+            top, bottom = frame_top * MM, page.height - frame_bottom * MM
+            text = [c for c in page.chars if c["text"].strip() and top - 2 < c["top"] < bottom]
+            # every page but the story's last is at least 60% filled...
+            lowest = max(c["bottom"] for c in text)
+            assert (lowest - top) / (bottom - top) >= 0.6, f"page {number} of {shape} is short"
+            # ...and, in columns, no column is left empty beside a filled one
+            if layout == "magazine" and number > 1:
+                middle = page.width / 2
+                assert any(c["x1"] < middle for c in text), f"page {number}: left column empty"
+                assert any(c["x0"] > middle for c in text), f"page {number}: right column empty"
         # the end mark sits after the last word, clear of other text
         marks = [c for p in pdf.pages for c in p.chars if c["text"] == "■"]
         assert len(marks) == 1

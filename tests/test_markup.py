@@ -93,3 +93,22 @@ def test_runs_in_another_script_are_marked_with_their_language():
     arabic = render_body("كتب في موقع Al-Monitor مقالات كثيرة.\n", lang="ar", drop_cap=False)
     assert '<span lang="en">Al-Monitor</span>' in arabic.html
     assert "<span lang" not in render_body("Plain English, *emphasis*.\n", lang="en").html
+
+
+def test_a_paragraphs_last_word_is_kept_whole_and_dates_are_tied():
+    body = render_body(
+        "First paragraph.\n\nOn 14 October 2021 and in May 2020 he met the administration\n\n"
+        "It ends with a short word\n\n::: pullquote\nQuoted administration\n:::\n"
+    )
+    assert '<span class="tie">14 October 2021</span>' in body.html
+    assert '<span class="tie">May 2020</span>' in body.html
+    assert 'met the <span class="last-word">administration</span></p>' in body.html
+    assert "short word</p>" in body.html  # too short to hyphenate: left alone
+    assert "<p>Quoted administration</p>" in body.html  # pull quotes are never hyphenated
+
+
+def test_dates_are_tied_in_the_profiles_language():
+    body = render_body("Intro.\n\nغادر في أكتوبر 2021 إلى بغداد.", lang="ar", initial="word")
+    assert '<span class="tie">أكتوبر 2021</span>' in body.html
+    french = render_body("Intro.\n\nIl est parti le 3 octobre 2021 pour Bagdad.", lang="fr")
+    assert '<span class="tie">3 octobre 2021</span>' in french.html

@@ -4,6 +4,7 @@ long timelines, long headlines. Checked with the PDF's geometry (pdfplumber)."""
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 
 import pdfplumber
@@ -167,3 +168,65 @@ def test_the_build_reports_how_each_profile_filled_its_pages(workspace):
     assert set(edition) == {"band", "long"}
     report = (workspace.root / "build" / "report.json").read_text()
     assert '"last_page_fill"' in report
+
+
+LONG_ENDINGS = ["extraordinarily", "administration", "characteristically", "incomprehensible"]
+
+
+def hyphenation_story(count: int = 48) -> str:
+    """Paragraphs of varied length, each ending in a long word a hyphenator would break."""
+    words = PARAGRAPH.split()
+    return "\n\n".join(
+        " ".join(words[: 9 + (index * 7) % 31]) + f" {LONG_ENDINGS[index % 4]}."
+        for index in range(count)
+    )
+
+
+def fragment_lines(pdf_bytes: bytes) -> list[str]:
+    """Lines that hold only the tail of a paragraph's broken last word."""
+    tails = {word[cut:] + "." for word in LONG_ENDINGS for cut in range(2, len(word) - 1)}
+    return [line for line in column_lines(pdf_bytes) if line in tails]
+
+
+def column_lines(pdf_bytes: bytes) -> list[str]:
+    """The text's lines, column by column (a page's two halves read apart)."""
+    lines = []
+    with pdfplumber.open(io.BytesIO(pdf_bytes)) as pdf:
+        for page in pdf.pages:
+            for x0, x1 in ((0, page.width / 2), (page.width / 2, page.width)):
+                text = page.crop((x0, 0, x1, page.height)).extract_text()
+                lines += [line.strip() for line in text.splitlines()]
+    return lines
+
+
+def test_a_paragraphs_last_word_is_never_broken(workspace):
+    path = workspace.profile("hyphens", front(), hyphenation_story())
+    result = render(load_profile(path))
+    assert fragment_lines(result.pdf) == []
+    with pdfplumber.open(io.BytesIO(result.pdf)) as pdf:  # the story is hyphenated elsewhere
+        assert sum(p.extract_text().count("\u2010\n") for p in pdf.pages) > 3
+    # the check would see it: without the guard, some paragraphs end on a fragment
+    folder = workspace.root / "layouts" / "loose"
+    folder.mkdir(parents=True)
+    (folder / "layout.yaml").write_text("name: loose\nextends: magazine\nstylesheets: [l.css]\n")
+    (folder / "l.css").write_text(".story .last-word { hyphens: auto; }\n")
+    assert fragment_lines(render(load_profile(path), layout="loose").pdf) != []
+
+
+def test_written_dates_stay_on_one_line(workspace):
+    months = ["January", "February", "March", "April", "May", "June", "July", "August"]
+    months += ["September", "October"]
+    story = "\n\n".join(
+        f"{PARAGRAPH[: 40 + 9 * i]} on {1 + i % 28} {months[i % 10]} {1990 + i} the council met."
+        for i in range(60)
+    )
+    path = workspace.profile("dates", front(), story)
+    boxes = ("FACT", "number", "event")  # the fact box and timeline: not the story
+    lines = column_lines(render(load_profile(path)).pdf)
+    lines = [line for line in lines if not any(word in line for word in boxes)]
+    lines = [line for line in lines if not line.isdigit()]  # folios
+    assert sum("met." in line for line in lines) == 60  # every paragraph read
+    for line in lines:  # a line of the story never ends inside a date
+        assert not re.search(rf"(\b[1-9]\d?|{'|'.join(months)})\u2010?$", line), line
+        tails = "|".join(m[3:] for m in months if len(m) > 5)  # "ber 1995": a broken month
+        assert not re.search(rf"^({tails})\b", line), line

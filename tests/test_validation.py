@@ -115,6 +115,18 @@ timeline:
 }
 
 
+# An edition whose left-over page holds a teaser (the colophon goes at the end), kept in
+# screen too, so that veraPDF sees the teaser page in PDF/UA and in PDF/A.
+TEASERS = """\
+title: Teasers
+profiles: [al-kadhimi, ortega-baines, wierzbicki]
+formats: [screen, archive]
+blank_pages: {screen: keep}
+colophon: end
+allow_fpo: true
+"""
+
+
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory) -> dict[str, list[Path]]:
     command, why_not = verapdf()
@@ -123,6 +135,7 @@ def outputs(tmp_path_factory) -> dict[str, list[Path]]:
             pytest.fail(why_not)
         pytest.skip(why_not)
     root = copy_sample(tmp_path_factory.mktemp("validation"))
+    (root / "content" / "editions" / "teasers.yaml").write_text(TEASERS, encoding="utf-8")
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH
     try:

@@ -10,6 +10,8 @@ from .content import load_profile as _load_profile
 from .credits import ledger_diagnostics
 from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
 from .editions import Edition, inspect_edition, inspect_profiles, profile_index
+from .engine import Engine
+from .fitting import fit
 from .formats import OutputFormat
 from .layouts import (
     DEFAULT_FORMAT,
@@ -17,6 +19,7 @@ from .layouts import (
     find_layout,
     render_profile_html,
     variable_diagnostics,
+    variable_values,
 )
 from .output import write_atomic
 from .pieces import EditionPlan, load_profiles, render_piece
@@ -37,11 +40,28 @@ def output_format(workspace: Workspace, name: str | None) -> OutputFormat:
     return formats[name]
 
 
-def render(profile: Profile, layout: str | None = None, format: str | None = None) -> RenderResult:
-    """Render a loaded profile with its layout (or ``layout``) in a format (default ``screen``)."""
-    document, notes = profile_document(profile, layout, format)
-    limits = profile.workspace.config.limits
-    result = render_document(document, resource_roots(profile.workspace), limits)
+def render(
+    profile: Profile,
+    layout: str | None = None,
+    format: str | None = None,
+    engine: Engine | None = None,
+) -> RenderResult:
+    """Render a loaded profile with its layout (or ``layout``) in a format (default ``screen``),
+    copyfitted as the layout says (a short last page pulled back: see :mod:`pressroom.fitting`).
+
+    ``engine``: a render process started ahead (``pressroom render``), else this one.
+    """
+    chosen = find_layout(layout or profile.layout, profile.workspace)
+    fmt = output_format(profile.workspace, format)
+    notes = _variable_check(variable_diagnostics(chosen, profile.workspace, None, [profile]))
+    roots, limits = resource_roots(profile.workspace), profile.workspace.config.limits
+    lay_out = engine.render if engine is not None else render_document
+    result = fit(
+        lambda fitted: render_profile_html(profile, chosen, fmt, fitted),
+        lambda document: lay_out(document, roots, limits),
+        chosen.fitting,
+        values=variable_values(chosen, fmt, profile.workspace, profile=profile),
+    )
     result.warnings[:0] = notes
     return result
 

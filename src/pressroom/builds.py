@@ -40,6 +40,8 @@ from .stamps import STAMP_FILE
 MANIFEST = ".pressroom-manifest.json"
 REPORT = "report.json"
 CACHE = ".pressroom-cache"  # pieces of editions, by cache key
+# What a piece may hold besides its PDF: its offprint, a blank page, a teaser page.
+PIECE_PARTS = ("offprint", "blank", "teaser")
 PIECE = ".piece.pdf-part"  # PDFs, but not outputs: globbing the build folder for *.pdf skips them
 PAGE_HINTS = "page-hints"  # manifest key: page counts of pieces seen before
 
@@ -173,14 +175,14 @@ def plan_build(
                     Outcome(slug, "edition", name, "failed", messages=["edition errors"])
                 )
             continue
-        bad = [broken[s] for s in edition.meta.profiles if s in broken]
+        bad = [broken[s] for s in edition.meta.slugs if s in broken]
         for name in names:
             if bad:
                 message = f"edition cannot be built: {', '.join(bad)} has errors"
                 refused.append(Outcome(slug, "edition", name, "failed", messages=[message]))
                 continue
             outputs = {slug: workspace.edition_output(slug, slug, name)}
-            for profile_slug in edition.meta.profiles:
+            for profile_slug in edition.meta.slugs:
                 outputs[profile_slug] = workspace.edition_output(slug, profile_slug, name)
             _append_inside(
                 workspace, Job("edition", slug, path, name, outputs, layout), jobs, refused
@@ -217,7 +219,11 @@ def _listed(path: Path, key: str = "profiles") -> list[str]:
     except (ContentError, OSError, UnicodeDecodeError):
         return []
     value = data.get(key) if isinstance(data, dict) else None
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    if not isinstance(value, list):
+        return []
+    # A profile may be listed as {profile: slug, pages: N}.
+    value = [v.get("profile") if isinstance(v, dict) else v for v in value]
+    return [v for v in value if isinstance(v, str)]
 
 
 def _select(workspace: Workspace, targets: list[str], index: dict, editions: dict):
@@ -642,7 +648,7 @@ class PieceCache:
             if not _piece_description_ok(data, key) or _digest(pdf) != data["digest"]:
                 return None
             result = PieceResult(pdf, data["pages"])
-            for name in ("offprint", "blank"):
+            for name in PIECE_PARTS:
                 if data[name] == "same":  # the offprint of a piece without links
                     setattr(result, name, result.pdf)
                 elif data[name]:
@@ -667,7 +673,7 @@ class PieceCache:
         try:
             write_atomic(self.folder / f"{key}{PIECE}", result.pdf)
             stored = {}
-            for name in ("offprint", "blank"):
+            for name in PIECE_PARTS:
                 data = getattr(result, name)
                 stored[name] = "same" if data == result.pdf else _digest(data) if data else ""
                 if data and data != result.pdf:
@@ -729,7 +735,7 @@ def _piece_description_ok(data: object, key: str) -> bool:
         and isinstance(data.get("pages"), int)
         and data["pages"] >= 0
         and isinstance(data.get("digest"), str)
-        and all(isinstance(data.get(name), str) for name in ("offprint", "blank"))
+        and all(isinstance(data.get(name), str) for name in PIECE_PARTS)
     )
 
 
@@ -1061,7 +1067,7 @@ def piece_keys(
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             add(common, f"{path}:{_file_digest(path)}")
     attach = workspace.formats[job.format].attach_sources
-    profiles = {slug: loaded.get(index[slug]) for slug in edition.meta.profiles}
+    profiles = {slug: loaded.get(index[slug]) for slug in edition.meta.slugs}
 
     def key(part: str) -> str:
         digest = common.copy()
@@ -1085,6 +1091,7 @@ def piece_keys(
             return digest.hexdigest()
         profile = profiles[part]
         files = [index[part]]
+        add(digest, f"budget:{edition.meta.budgets.get(part)}")  # copyfitting works to it
         if profile is not None:
             files += [profile.illustration_path, *profile.image_paths]
             for slug in profile.meta.related:

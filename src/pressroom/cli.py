@@ -91,10 +91,7 @@ def render(file: Path, output: Path | None, layout: str | None, format_name: str
                 if workspace.is_standalone
                 else workspace.output_dir / f"{profile.slug}.pdf"
             )
-        document, notes = api.profile_document(profile, layout, format_name)
-        limits = workspace.config.limits
-        result = engine.render(document, api.resource_roots(workspace), limits)
-        result.warnings[:0] = notes
+        result = api.render(profile, layout, format_name, engine=engine)
         write_atomic(output, result.pdf)
     except OSError as error:
         click.echo(f"{display_path(output)}: error: cannot write: {error.strerror}", err=True)
@@ -306,6 +303,24 @@ def _summary_table(workspace: Workspace, outcomes) -> None:
             label, outcome.format, str(outcome.pages or "-"), _fill(outcome), size, seconds, status
         )
     Console(width=100).print(table)
+    for line in _fitting_lines(outcomes):
+        click.echo(line)
+
+
+def _fitting_lines(outcomes) -> list[str]:
+    """What copyfitting did or could not do, one line per profile (and edition)."""
+    from .fitting import describe
+
+    lines = []
+    for outcome in outcomes:
+        fits = outcome.copyfit
+        if "pages" in fits:  # a profile's own
+            fits = {outcome.item: fits}
+        for slug, fit in fits.items():
+            if isinstance(fit, dict) and fit.get("fit"):
+                where = f"{slug} in {outcome.item}" if slug != outcome.item else slug
+                lines.append(f"copyfit: {where} ({outcome.format}): {describe(fit['fit'])}")
+    return lines
 
 
 @main.command()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from .config import Workspace, check_lang
 from .content import (
@@ -42,6 +42,20 @@ class Cover(BaseModel):
     status: Status | None = None  # final or fpo (for position only)
 
 
+class ProfileEntry(BaseModel):
+    """One of an edition's profiles: a slug, or ``{profile: slug, pages: 4}`` with a page
+    budget that copyfitting works to (:mod:`pressroom.fitting`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    profile: str
+    pages: int | None = Field(default=None, ge=1, le=200)
+
+
+def _entry(value: Any) -> Any:
+    return {"profile": value} if isinstance(value, str) else value
+
+
 class EditionFile(BaseModel):
     """The fields of an edition file."""
 
@@ -52,7 +66,7 @@ class EditionFile(BaseModel):
     date: Annotated[dt.date, BeforeValidator(full_date)] | None = None
     lang: str | None = None
     cover: Cover | None = None
-    profiles: list[str]
+    profiles: list[Annotated[ProfileEntry, BeforeValidator(_entry)]]
     formats: list[str] | None = None
     variables: dict[str, Any] = {}  # layout variables for the whole edition
     # Per format, overriding the format's own setting: {screen: keep}, {print: drop}...
@@ -64,6 +78,9 @@ class EditionFile(BaseModel):
     # The credits page (every picture, its page): on the page a recto start leaves blank
     # (true, the default; at the end when there is none), always at the "end", or not at all.
     colophon: bool | Literal["end"] = True
+    # The pages a recto start leaves over, after the colophon took the first: each holds a
+    # full-page pull quote of the profile that opens on the facing page (false: blank).
+    teasers: bool = True
 
     @field_validator("lang")
     @classmethod
@@ -72,10 +89,20 @@ class EditionFile(BaseModel):
 
     @field_validator("profiles")
     @classmethod
-    def _some_profiles(cls, value: list[str]) -> list[str]:
+    def _some_profiles(cls, value: list[ProfileEntry]) -> list[ProfileEntry]:
         if not value:
             raise ValueError("an edition needs at least one profile")
         return value
+
+    @property
+    def slugs(self) -> list[str]:
+        """The profiles' slugs, in the edition's order."""
+        return [entry.profile for entry in self.profiles]
+
+    @property
+    def budgets(self) -> dict[str, int]:
+        """Page budgets by profile slug, for the profiles that have one."""
+        return {entry.profile: entry.pages for entry in self.profiles if entry.pages}
 
 
 @dataclass
@@ -182,7 +209,7 @@ def inspect_edition(
     diagnostics.sort(key=lambda d: d.line or 0)
     if meta is None or any(d.is_error for d in diagnostics):
         return None, diagnostics
-    edition = Edition(path, meta, workspace, cover_path, [profiles[s] for s in meta.profiles])
+    edition = Edition(path, meta, workspace, cover_path, [profiles[s] for s in meta.slugs])
     edition.warnings = diagnostics
     edition.lines = lines
     return edition, diagnostics
@@ -203,6 +230,8 @@ def _check_profiles(slugs, profiles: dict[str, Path], path: Path, lines: LineMap
     seen: dict[str, int] = {}
     for index, slug in enumerate(slugs):
         line = lines.line_of(("profiles", index))
+        if isinstance(slug, dict):  # {profile: slug, pages: N}
+            slug = slug.get("profile")
         if not isinstance(slug, str):
             continue
         if slug in seen:

@@ -38,7 +38,8 @@ def start_workers_server():
 
 
 class Engine:
-    """A render process, forked at once, that imports the engine and waits for a document."""
+    """A render process, forked at once, that imports the engine and waits for documents
+    (one, or a few more when copyfitting tries its steps) until it is closed."""
 
     def __init__(self) -> None:
         self.process = None
@@ -71,13 +72,10 @@ class Engine:
             self.connection.send((plain, roots, limit_values, source_date))
             kind, value = self.connection.recv()
         except (EOFError, OSError):
-            self.process.join(5)
+            self.close()
             raise RenderError(
                 f"the render process ended without a result (exit code {self.process.exitcode})"
             ) from None
-        finally:
-            self.connection.close()
-        self.process.join(5)
         if kind == "error":
             raise RenderError(value)
         return value
@@ -85,7 +83,7 @@ class Engine:
     def close(self) -> None:
         if self.process is not None:
             self.connection.close()
-            self.process.join(1)
+            self.process.join(5)
             if self.process.is_alive():
                 self.process.kill()
 
@@ -110,16 +108,17 @@ def _serve(connection) -> None:
     from .diagnostics import PressroomError
     from .render import render_document
 
-    try:
-        document, roots, limits, source_date = connection.recv()
-    except (EOFError, OSError):  # not needed after all (the profile had errors)
-        return
-    if source_date is None:
-        os.environ.pop("SOURCE_DATE_EPOCH", None)
-    else:
-        os.environ["SOURCE_DATE_EPOCH"] = source_date
-    try:
-        connection.send(("ok", render_document(document, roots, limits)))
-    except PressroomError as error:
-        connection.send(("error", str(error)))
+    while True:
+        try:
+            document, roots, limits, source_date = connection.recv()
+        except (EOFError, OSError):  # closed: done, or not needed (the profile had errors)
+            break
+        if source_date is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = source_date
+        try:
+            connection.send(("ok", render_document(document, roots, limits)))
+        except PressroomError as error:
+            connection.send(("error", str(error)))
     connection.close()

@@ -22,7 +22,7 @@ from babel.dates import format_date, format_skeleton
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .config import Workspace, builtin_root, check_layout_name
@@ -34,7 +34,15 @@ from .formats import OutputFormat, cmyk_profile, format_css
 from .markup import SLOTS, Block, FigureCredit, image_references, render_body, render_inline
 from .resources import ResourceRefused, confine, read_source
 from .validation import validate
-from .variables import VariableSpec, css_value, inline_style, problems, resolve, root_css
+from .variables import (
+    Value,
+    VariableSpec,
+    css_value,
+    inline_style,
+    problems,
+    resolve,
+    root_css,
+)
 from .yamlsource import load_yaml
 
 LAYOUT_FILE = "layout.yaml"
@@ -43,6 +51,27 @@ PROFILE_TEMPLATE = "profile.html.j2"
 EDITION_TEMPLATE = "edition.html.j2"
 DEFAULT_FORMAT = "screen"
 _RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "sd", "ckb", "yi", "dv"}
+
+
+class FitStep(BaseModel):
+    """One copyfitting step of ``layout.yaml``: variables to set, and its name for reports."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    variables: dict[str, Value]
+    # A change to what is shown (pull quotes dropped), not only to how: for budgets only.
+    budget_only: bool = False
+
+
+class FittingSpec(BaseModel):
+    """``fitting:`` in ``layout.yaml``: see :mod:`pressroom.fitting`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    # A last page less full than this (percent) is pulled back when the steps can; 0: never.
+    short_page: int = Field(default=0, ge=0, le=100)
+    steps: list[FitStep] = []
 
 
 class LayoutSpec(BaseModel):
@@ -56,6 +85,7 @@ class LayoutSpec(BaseModel):
     stylesheets: list[str] = []
     variables: dict[str, VariableSpec] = {}
     labels: dict[str, dict[str, str]] = {}  # language -> key -> text, for fixed wording
+    fitting: FittingSpec | None = None  # a child's replaces its parent's
 
 
 @dataclass
@@ -115,6 +145,13 @@ class Layout:
             declared.update(layout.spec.variables)
         return declared
 
+    @property
+    def fitting(self) -> FittingSpec:
+        """The copyfitting steps: the nearest layout's that declares any, else none."""
+        return next(
+            (layout.spec.fitting for layout in self.chain if layout.spec.fitting), FittingSpec()
+        )
+
 
 def builtin_layouts_dir() -> Path:
     return builtin_root() / "layouts"
@@ -171,9 +208,22 @@ def _find(name: str, workspace: Workspace, dirs: list[Path], seen: tuple[str, ..
             parent = _find(name, workspace, dirs[index + 1 :], (*seen, name))
         elif spec.extends:
             parent = _find(spec.extends, workspace, layout_dirs(workspace), (*seen, name))
-        return Layout(name, candidate, spec, parent, candidate.resolve().parent == builtin)
+        layout = Layout(name, candidate, spec, parent, candidate.resolve().parent == builtin)
+        _check_fitting(layout, candidate / LAYOUT_FILE)
+        return layout
     known = ", ".join(available_layouts(workspace)) or "none"
     raise LayoutError(f"layout '{name}' not found; available layouts: {known}")
+
+
+def _check_fitting(layout: Layout, path: Path) -> None:
+    """Each fitting step sets declared variables to values they accept."""
+    declared = layout.variables
+    for index, step in enumerate(layout.spec.fitting.steps if layout.spec.fitting else []):
+        for problem in problems(declared, step.variables):
+            raise LayoutError(
+                f"{display_path(path)}: fitting.steps[{index}] ('{step.name}'): "
+                f"variable '{problem.name}': {problem}"
+            )
 
 
 def _layout_roots(workspace: Workspace) -> list[Path]:
@@ -405,10 +455,15 @@ def profile_view(
         body.blocks,
         [name for name, items in (("factbox", meta.facts), ("timeline", meta.timeline)) if items],
     )
+    band = len(meta.timeline) >= int(values.get("timeline_band_from", 11) or 11)
+    timeline_placed = any(b.slot == "timeline" for b in body.blocks)  # by the editor
+    if values.get("timeline_place") == "story" and not band and not timeline_placed:
+        blocks = _timeline_into_story(blocks)
     last_text = max((i for i, b in enumerate(blocks) if not b.slot), default=-1)
     block_html = [Markup(b.html) for b in blocks]
     if last_text >= 0:
         block_html[last_text] = with_end_mark(block_html[last_text])
+    art_mm = length_mm(values.get("art_height"), 112)  # the sidebar stands beside it
     return {
         "title": meta.title,
         "dek": meta.dek,
@@ -431,11 +486,11 @@ def profile_view(
         "timeline_in_story": any(b.slot == "timeline" for b in body.blocks),
         # Shapes a layout may answer with a different design (the magazine does):
         # beside the art (112 mm and its caption) or beside a headline block
-        "factbox_long": factbox_height_mm(meta.facts, lang) > (126 if illustration else 85),
+        "factbox_long": factbox_height_mm(meta.facts, lang) > (art_mm + 14 if illustration else 85),
         "factbox_height": round(factbox_height_mm(meta.facts, lang)),  # mm, as a sidebar
         "factbox_after": _second_paragraph(blocks),
-        "timeline_band": len(meta.timeline) >= int(values.get("timeline_band_from", 11) or 11),
-        "timeline_columns": 3 if len(meta.timeline) >= 18 else 2,
+        "timeline_band": band,
+        "timeline_columns": _timeline_columns(values.get("timeline_columns"), len(meta.timeline)),
         "blocks": [
             {"html": html, "slot": b.slot, "kind": b.kind}
             for html, b in zip(block_html, blocks, strict=True)
@@ -446,6 +501,21 @@ def profile_view(
         "vars": values,
         "style": style,
     }
+
+
+def _timeline_columns(chosen: Any, events: int) -> int:
+    """A timeline band's columns: the layout variable, or 3 from 18 events ("auto")."""
+    return int(chosen) if chosen in (2, 3, "2", "3") else 3 if events >= 18 else 2
+
+
+_UNITS_MM = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "pc": 25.4 / 6, "px": 25.4 / 96}
+
+
+def length_mm(value: Any, default: float) -> float:
+    """A CSS length such as ``112mm`` or ``13.6pt`` in millimetres (``default`` when it is
+    not an absolute length: a layout may use any CSS, pressroom only estimates with it)."""
+    match = re.fullmatch(r"\s*(-?[\d.]+)\s*(mm|cm|in|pt|pc|px)\s*", str(value or ""))
+    return float(match[1]) * _UNITS_MM[match[2]] if match else default
 
 
 def _common_context(workspace: Workspace, output_format: OutputFormat) -> dict[str, Any]:
@@ -501,6 +571,19 @@ def _second_paragraph(blocks: list[Block]) -> int:
     return paragraphs[1] if len(paragraphs) > 1 else len(blocks) - 1
 
 
+def _timeline_into_story(blocks: list[Block]) -> list[Block]:
+    """The timeline moved from the story's end to before its last third (a copyfitting
+    step: the story's text then flows on after it instead of leaving it a page alone)."""
+    at = next((i for i, b in enumerate(blocks) if b.slot == "timeline"), None)
+    paragraphs = [i for i, b in enumerate(blocks) if b.kind == "paragraph"]
+    if at is None or len(paragraphs) < 4:
+        return blocks
+    timeline = blocks[at]
+    rest = blocks[:at] + blocks[at + 1 :]
+    target = paragraphs[(2 * len(paragraphs)) // 3]  # unchanged by the removal: before `at`
+    return [*rest[: target + 1], timeline, *rest[target + 1 :]]
+
+
 def place_boxes(blocks: list[Block], boxes: list[str]) -> list[Block]:
     """Drop slots for boxes that have no content, and give the timeline a default place.
 
@@ -547,14 +630,20 @@ def _cmyk_profile(workspace: Workspace, output_format: OutputFormat) -> Path | N
 
 
 def render_profile_html(
-    profile: Profile, layout: Layout | None = None, output_format: OutputFormat | None = None
+    profile: Profile,
+    layout: Layout | None = None,
+    output_format: OutputFormat | None = None,
+    fitted: dict[str, Value] | None = None,
 ) -> HtmlDocument:
-    """Run the layout's templates for a profile; raise :class:`LayoutError` on template errors."""
+    """Run the layout's templates for a profile; raise :class:`LayoutError` on template errors.
+
+    ``fitted``: variables set by copyfitting steps, over everything else.
+    """
     workspace = profile.workspace
     layout = layout or find_layout(profile.layout, workspace)
     output_format = output_format or workspace.formats[DEFAULT_FORMAT]
     icc = _cmyk_profile(workspace, output_format)
-    values = variable_values(layout, output_format, workspace, profile=profile)
+    values = variable_values(layout, output_format, workspace, profile=profile, fitted=fitted)
     context = profile_context(profile, output_format, values, layout)
     text = _run_template(layout, PROFILE_TEMPLATE, context)
     return _html_document(
@@ -568,13 +657,16 @@ def variable_values(
     workspace: Workspace,
     edition: Edition | None = None,
     profile: Profile | None = None,
+    fitted: dict[str, Value] | None = None,
 ) -> dict[str, Any]:
-    """The layout's variables, overridden by the workspace, the edition and the profile."""
+    """The layout's variables, overridden by the workspace, the edition, the profile and
+    copyfitting (``fitted``), in that order."""
     layers = [
         {"page_size": workspace.config.page_size},
         workspace.config.variables,
         edition.meta.variables if edition else {},
         profile.meta.variables if profile else {},
+        fitted or {},
     ]
     return resolve(layout.variables, *layers, cmyk=output_format.color == "cmyk")
 
@@ -786,8 +878,12 @@ def render_edition_html(
     layout: Layout | None = None,
     part: str = FRONT,
     pages: dict[str, int] | None = None,
+    fitted: dict[str, Value] | None = None,
+    teaser: bool = False,
 ) -> HtmlDocument:
-    """One piece of an edition as HTML: the front (cover and contents), or one profile.
+    """One piece of an edition as HTML: the front (cover and contents), or one profile
+    (``fitted``: the variables copyfitting set for it; ``teaser``: only the page that
+    faces its opener, a full-page pull quote).
 
     An edition is laid out piece by piece and assembled into one PDF (so a change to
     one profile re-renders only that piece). ``pages`` says on which page each profile
@@ -840,8 +936,9 @@ def render_edition_html(
             if slug in in_edition and slug != profile.slug
         ]
         # A profile's own overrides apply to its article (page-wide ones cannot).
-        own = variable_values(layout, output_format, workspace, edition, profile)
-        changed = {k: v for k, v in own.items() if k in profile.meta.variables}
+        own = variable_values(layout, output_format, workspace, edition, profile, fitted)
+        set_here = {**profile.meta.variables, **(fitted or {})}
+        changed = {k: v for k, v in own.items() if k in set_here}
         style = inline_style(declared, changed)
         view = profile_view(
             profile, output_format, f"profile-{part}", see_also, own, style, layout=layout
@@ -875,6 +972,7 @@ def render_edition_html(
             "slug": edition.slug,
             "cover": cover,
             "part": part,
+            "teaser": teaser,  # the articles' teaser page, not the articles
             "profiles": entries,
             "articles": articles,
             "pictures": pictures,  # the colophon's (edition.part == "back")

@@ -297,6 +297,7 @@ def render_body(
     headings = _anchor_headings(tokens, anchor_prefix)
     if drop_cap:
         _mark_drop_cap(tokens, initial)
+    _keep_together(tokens, lang)
 
     def footnote_ref(renderer, tokens, idx, options, env) -> str:
         note = notes.get(tokens[idx].meta["id"], "")
@@ -424,6 +425,64 @@ def _anchor_headings(tokens: list[Token], prefix: str = "") -> list[Heading]:
         token.attrSet("id", anchor)
         headings.append(Heading(int(token.tag[1]), text, anchor))
     return headings
+
+
+@functools.lru_cache(maxsize=32)
+def date_pattern(lang: str) -> re.Pattern:
+    """Dates written out in ``lang`` ("14 October 2021", "October 2021", "Oct. 14"): the
+    month names from the CLDR (Babel), in English when the language has none."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(lang or "en", sep="-")
+    except (UnknownLocaleError, ValueError):
+        locale = Locale.parse("en")
+    names = {
+        name
+        for width in ("wide", "abbreviated")
+        for name in locale.months["format"][width].values()
+        if len(name) > 2
+    }
+    months = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(
+        rf"(?<!\w)(?:\d{{1,2}}\s+)?(?:{months})(?:\s+\d{{1,2}}(?!\d),?)?(?:\s+\d{{4}})?(?!\w)"
+    )
+
+
+def tie_dates(html: str, lang: str) -> str:
+    """Keep written-out dates on one line (``<span class="tie">``, nowrap in the layout):
+    never "Octo-ber 2021", nor a month at a line's end and its year on the next.
+    Only text is touched, never tags or character references."""
+    pattern = date_pattern(lang)
+
+    def tie(match: re.Match) -> str:
+        text = match.group(0)
+        return f'<span class="tie">{text}</span>' if re.search(r"\s", text) else text
+
+    parts = _TAGS_AND_ENTITIES.split(html)
+    parts[::2] = [pattern.sub(tie, part) for part in parts[::2]]
+    return "".join(parts)
+
+
+def _keep_together(tokens: list[Token], lang: str) -> None:
+    """Ties in the body's paragraphs: dates on one line (:func:`tie_dates`), and each
+    paragraph's last word never hyphenated (``<span class="last-word">``), so a last line
+    never holds the tail of a broken word alone."""
+    for index, token in enumerate(tokens):
+        opener = tokens[index - 1] if index else None
+        if token.type != "inline" or opener is None or opener.type != "paragraph_open":
+            continue
+        if opener.level:  # the story's own paragraphs; quotes and captions are not hyphenated
+            continue
+        texts = [c for c in token.children or [] if c.type == "text" and c.content.strip()]
+        for child in texts:
+            html = tie_dates(escape(child.content, quote=False), lang)
+            body = html.rstrip()
+            if child is texts[-1] and not body.endswith("</span>"):
+                head, space, last = body.rpartition(" ")
+                if len(re.sub(r"\W", "", last)) >= 6:  # shorter words never hyphenate
+                    html = f'{head}{space}<span class="last-word">{last}</span>{html[len(body) :]}'
+            child.type, child.content = "html_inline", html
 
 
 def _mark_drop_cap(tokens: list[Token], initial: str = "letter") -> None:

@@ -24,6 +24,7 @@ from .config import Workspace
 from .content import Profile, inspect_profile
 from .diagnostics import ContentError, Diagnostic
 from .editions import Edition, inspect_edition
+from .fitting import fit
 from .layouts import (
     BACK,
     FRONT,
@@ -31,6 +32,7 @@ from .layouts import (
     image_records,
     render_edition_html,
     variable_diagnostics,
+    variable_values,
 )
 
 DEFAULT_PAGES = {FRONT: 2, BACK: 1}  # guesses before anything is known
@@ -51,6 +53,7 @@ class PieceSpec:
     pages: tuple[tuple[str, int], ...]  # the page numbers the piece prints, by slug
     index: tuple[tuple[str, str], ...]  # slug -> profile file, for the edition's profiles
     preflight: bool = True
+    teaser: bool = False  # also lay out the page facing its opener (see EditionFile.teasers)
 
 
 @dataclass
@@ -59,6 +62,7 @@ class PieceResult:
     pages: int
     offprint: bytes = b""  # a profile on its own, links to the rest of the edition inert
     blank: bytes = b""  # with the front: a page left blank, in the edition's style
+    teaser: bytes = b""  # with PieceSpec.teaser: the one page that goes before the opener
     warnings: list[str] = field(default_factory=list)
     findings: list[tuple[int | None, str, str]] = field(default_factory=list)  # page in piece
     notes: list[str] = field(default_factory=list)  # content preflight, formatted
@@ -78,7 +82,7 @@ def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
     if edition is None:
         raise ContentError(diagnostics)
     everyone = spec.part in (FRONT, BACK)  # the contents and the colophon show them all
-    wanted = list(edition.meta.profiles) if everyone else _needed(spec, edition)
+    wanted = list(edition.meta.slugs) if everyone else _needed(spec, edition)
     profiles = load_profiles([index[slug] for slug in wanted], workspace)
     layout = find_layout(spec.layout or workspace.config.layout, workspace)
     fmt = workspace.formats[spec.format]
@@ -87,16 +91,33 @@ def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
         edition.meta.masthead or image_records(workspace, profiles, edition)
     ):
         return PieceResult(b"", 0)  # a colophon with nothing to say is left out
-    document = render_edition_html(edition, profiles, fmt, layout, spec.part, pages)
-    result = render_document(
-        document, resource_roots(workspace), workspace.config.limits, spec.part == FRONT
-    )
+    roots, limits = resource_roots(workspace), workspace.config.limits
+    if everyone:
+        document = render_edition_html(edition, profiles, fmt, layout, spec.part, pages)
+        result = render_document(document, roots, limits, spec.part == FRONT)
+    else:  # a profile, copyfitted to its budget in the edition (or its short page)
+        result = fit(
+            lambda fitted: render_edition_html(
+                edition, profiles, fmt, layout, spec.part, pages, fitted
+            ),
+            lambda document: render_document(document, roots, limits),
+            layout.fitting,
+            edition.meta.budgets.get(spec.part),
+            variable_values(layout, fmt, workspace, edition, profiles[0]),
+        )
     piece = PieceResult(result.pdf, result.pages, blank=result.blank, anchors=result.anchors)
     piece.copyfit = result.copyfit if not everyone else {}
     notes = variable_diagnostics(layout, workspace, edition, [] if everyone else profiles)
     piece.warnings = [d.format() for d in notes] + result.warnings
     if not everyone:
         piece.offprint = offprint(result.pdf)
+    if spec.teaser:
+        page = (pages.get(spec.part) or 2) - 1
+        document = render_edition_html(
+            edition, profiles, fmt, layout, spec.part, {**pages, spec.part: page}, teaser=True
+        )
+        teaser = render_document(document, roots, limits)
+        piece.teaser = teaser.pdf if teaser.pages == 1 else b""  # a page, or a blank one
     if spec.preflight:
         from .preflight import art_findings, content_findings, format_content_findings, pdf_findings
 
@@ -117,7 +138,7 @@ def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
 def _needed(spec: PieceSpec, edition: Edition) -> list[str]:
     """A profile piece needs its profile and the ones it refers to (their titles)."""
     pages = dict(spec.pages)
-    return [spec.part, *(s for s in edition.meta.profiles if s in pages and s != spec.part)]
+    return [spec.part, *(s for s in edition.meta.slugs if s in pages and s != spec.part)]
 
 
 def load_profiles(paths: Iterable[Path], workspace: Workspace) -> list[Profile]:
@@ -185,7 +206,7 @@ class EditionPlan:
         self.edition = edition
         self.format = format_name
         self.layout = layout
-        self.order = list(edition.meta.profiles)
+        self.order = list(edition.meta.slugs)
         # The colophon closes the edition: every picture with the page it is on.
         self.parts = [FRONT, *self.order, *([BACK] if edition.meta.colophon else [])]
         self.index = tuple(sorted((s, str(index[s])) for s in self.order))
@@ -221,7 +242,17 @@ class EditionPlan:
             tuple(sorted(numbers)),
             self.index,
             self.preflight,
+            part in self._teased,
         )
+
+    @property
+    def _teased(self) -> set[str]:
+        """The profiles whose opener faces a teaser page: those after a page a recto start
+        leaves over, but the colophon's, in formats that print those pages."""
+        if not self.edition.meta.teasers or self.drops_blank_pages:
+            return set()
+        _, pad = page_numbers(self.order, self.counts)
+        return {slug for slug in self.order if pad[slug] and slug != self.colophon_slot}
 
     @property
     def colophon_slot(self) -> str | None:
@@ -260,7 +291,7 @@ class EditionPlan:
 
     def key(self, spec: PieceSpec) -> str:
         """The cache key of a piece: its content key and the numbers it prints."""
-        text = json.dumps([self.content_keys[spec.part], spec.pages, spec.preflight])
+        text = json.dumps([self.content_keys[spec.part], spec.pages, spec.preflight, spec.teaser])
         return hashlib.sha256(text.encode()).hexdigest()
 
     def wanted(self) -> list[PieceSpec]:
@@ -317,6 +348,9 @@ class EditionPlan:
         back = [piece for piece in back if piece.pages]  # an empty colophon is left out
         slot = self.colophon_slot if back else None
         fillers = {self.order.index(slot): back.pop().pdf} if slot is not None else {}
+        for index, piece in enumerate(pieces):  # teasers take the other pages left over
+            if piece.teaser and pad[self.order[index]] and index not in fillers:
+                fillers[index] = piece.teaser
         last = self.order[-1] if self.order else None
         total = (starts[last] + self.counts[last] - 1 if last else front.pages) + sum(
             piece.pages for piece in back

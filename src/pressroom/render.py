@@ -395,13 +395,18 @@ def copyfit(rendered) -> dict:
             if isinstance(box, boxes.LineBox | boxes.ReplacedBox):
                 bottom = max(bottom, box.position_y + box.margin_height())
     found: dict[str, dict] = {}
+    end_page = None
     for number, page in enumerate(pages, start=1):
         width = page._page_box.width or 1
         for box in page._page_box.descendants():
             element = getattr(box, "element", None)
-            if element is None or not hasattr(element, "get") or element.tag != "aside":
+            if element is None or not hasattr(element, "get"):
                 continue
             classes = (element.get("class") or "").split()
+            if "end-mark" in classes:
+                end_page = number
+            if element.tag != "aside":
+                continue
             for name in ("factbox", "timeline"):
                 if name not in classes:
                     continue
@@ -423,6 +428,9 @@ def copyfit(rendered) -> dict:
     return {
         "pages": len(pages),
         "last_page_fill": round(100 * (bottom - top) / height),
+        "frame_mm": round(height * 25.4 / 96),  # the text frame's height (CSS px to mm)
+        # The page of the story's last word: before the last page, boxes stand alone there.
+        **({"end_page": end_page} if end_page else {}),
         **found,
     }
 
