@@ -132,7 +132,8 @@ def plan_build(
     inspected = inspect_profiles(workspace)  # each profile is read once for the whole plan
     index = profile_index(workspace, inspected)
     editions = {path.name.removesuffix(".yaml"): path for path in workspace.edition_paths()}
-    wanted_profiles, wanted_editions = _select(workspace, list(targets), index, editions)
+    targets = list(targets)
+    wanted_profiles, wanted_editions = _select(workspace, targets, index, editions)
     only = set(formats)
     unknown = only - set(workspace.formats)
     if unknown:
@@ -167,10 +168,18 @@ def plan_build(
         diagnostics += found
         if edition is not None:
             checked[path] = edition
-        names = edition.format_names if edition else _listed(path, "formats") or []
-        names = [f for f in names if not only or f in only] or sorted(only)
+        published = edition.format_names if edition else _listed(path, "formats") or []
+        # --format narrows an edition's own formats, never adds one its file leaves out
+        names = [f for f in published if not only or f in only]
+        if edition is not None and not names and slug in targets:
+            message = (
+                f"not built in {', '.join(sorted(only))}: the edition is published only in "
+                f"{', '.join(published)}"
+            )
+            line = edition.lines.line_of(("formats",))
+            diagnostics.append(Diagnostic(path, line, "formats", message, "warning"))
         if edition is None:
-            for name in names or ["-"]:
+            for name in names or sorted(only) or ["-"]:
                 refused.append(
                     Outcome(slug, "edition", name, "failed", messages=["edition errors"])
                 )
