@@ -38,3 +38,14 @@ def test_format_narrows_an_edition_but_never_adds_a_format_it_leaves_out(sample)
     result = run("build", "2021-winter-ar", "--format", "screen")
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(sample / "build" / "2021-winter-ar")) == ["screen"]
+
+
+def test_proof_of_a_target_writes_beside_its_pdf_not_in_the_working_folder(sample):
+    before = set(os.listdir(sample))
+    result = run("proof", "wierzbicki")
+    assert result.exit_code == 0, result.output
+    assert set(os.listdir(sample)) == before | {"build"}
+    assert (sample / "build" / "wierzbicki-proof.png").is_file()
+    assert "wrote build/wierzbicki-proof.png" in result.output
+    help_text = run("proof", "--help").output
+    assert "--columns INTEGER RANGE  Spreads (facing pages) per row" in help_text

@@ -544,10 +544,21 @@ def serve(port: int, jobs: int | None) -> None:
 
 @main.command()
 @click.argument("targets", nargs=-1, required=True, metavar="TARGET | --diff OLD NEW")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Where to write (default: beside the PDF, as NAME-proof.png; with --diff, proof-diff/).",
+)
 @click.option("--format", "format_name", metavar="NAME", help="The format to proof.")
 @click.option("--diff", is_flag=True, help="Compare two PDFs (or two build folders).")
-@click.option("--columns", type=click.IntRange(1, 8), default=3, show_default=True)
+@click.option(
+    "--columns",
+    type=click.IntRange(1, 8),
+    default=3,
+    show_default=True,
+    help="Spreads (facing pages) per row of the contact sheet.",
+)
 def proof(
     targets: tuple[str, ...], output: Path | None, format_name: str | None, diff: bool, columns: int
 ) -> None:
@@ -570,7 +581,8 @@ def proof(
     from .proofs import contact_sheet
 
     pdf, title, rtl = _proof_source(targets[0], format_name)
-    destination = output or Path(f"{pdf.stem}-proof.png")
+    # Beside the PDF (in build/ for a built target), never loose in the working folder.
+    destination = output or pdf.with_name(f"{pdf.stem}-proof.png")
     try:
         sheet = contact_sheet(pdf, columns=columns, rtl=rtl, title=title)
     except PressroomError as error:
@@ -578,7 +590,7 @@ def proof(
     from .proofs import png_bytes
 
     write_atomic(destination, png_bytes(sheet))
-    click.echo(f"wrote {destination} ({sheet.width} x {sheet.height} px)")
+    click.echo(f"wrote {display_path(destination)} ({sheet.width} x {sheet.height} px)")
 
 
 def _proof_source(target: str, format_name: str | None) -> tuple[Path, str, bool]:
