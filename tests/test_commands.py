@@ -49,3 +49,66 @@ def test_proof_of_a_target_writes_beside_its_pdf_not_in_the_working_folder(sampl
     assert "wrote build/wierzbicki-proof.png" in result.output
     help_text = run("proof", "--help").output
     assert "--columns INTEGER RANGE  Spreads (facing pages) per row" in help_text
+
+
+def test_an_unknown_format_is_a_usage_error_in_pressrooms_words(sample):
+    result = run("render", "content/profiles/wierzbicki.md", "--format", "zine")
+    assert result.exit_code == 2
+    assert "error: Invalid value for '--format': unknown format 'zine'; known formats: " in (
+        result.output
+    )
+    for args in (["bogus"], ["render", "--nope", "x.md"], ["proof"]):
+        result = run(*args)
+        assert result.exit_code == 2, args
+        assert "\nerror: " in result.output and "Error:" not in result.output, result.output
+
+
+def test_a_profile_on_its_own_names_its_folder_not_a_workspace(tmp_path, monkeypatch):
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "k.md").write_text(
+        (copy_sample(tmp_path / "ws") / "content" / "profiles" / "al-kadhimi.md").read_text()
+    )
+    monkeypatch.chdir(lone)
+    result = run("render", "k.md")
+    assert result.exit_code == 1
+    assert (
+        "k.md:14: illustration.src: '../../assets/illustrations/al-kadhimi.svg' is outside "
+        "the profile's folder (no pressroom.yaml above it makes a workspace"
+    ) in result.output
+    assert "outside the workspace" not in result.output
+
+
+def test_render_runs_the_preflight_build_runs(sample):
+    # FPO art in print: an error, and nothing is written (as `build` refuses it)
+    result = run("render", "content/profiles/al-kadhimi.md", "--format", "print", "-o", "k.pdf")
+    assert result.exit_code == 1
+    assert "illustration.status: error: 'assets/illustrations/al-kadhimi.svg' is FPO art" in (
+        result.output
+    )
+    assert "error: preflight failed: nothing written" in result.output
+    assert not (sample / "k.pdf").exists()
+    # a character no font of the layout has: a warning, the PDF written
+    path = sample / "content" / "profiles" / "wierzbicki.md"
+    path.write_text(path.read_text() + "\nA Tifinagh letter: \u2d63.\n")
+    result = run("render", str(path), "--format", "print", "-o", "w.pdf")
+    assert result.exit_code == 0, result.output
+    assert "no glyph for '\u2d63' (U+2D63)" in result.output
+    assert (sample / "w.pdf").is_file()  # and print (CMYK, its ICC profile) renders from the CLI
+
+
+def test_a_child_layouts_page_size_wins_over_the_page_size_variable(sample):
+    import pypdf
+
+    folder = sample / "layouts" / "small"
+    folder.mkdir(parents=True)
+    (folder / "layout.yaml").write_text("name: small\nextends: magazine\nstylesheets: [s.css]\n")
+    (folder / "s.css").write_text("@page { size: A5; }\n")
+    result = run("render", "content/profiles/wierzbicki.md", "--layout", "small", "-o", "s.pdf")
+    assert result.exit_code == 0, result.output
+    box = pypdf.PdfReader(sample / "s.pdf").pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (420, 595)
+    # without the child's rule, the variable (pressroom.yaml's page_size, A4) sets it
+    result = run("render", "content/profiles/wierzbicki.md", "-o", "a.pdf")
+    box = pypdf.PdfReader(sample / "a.pdf").pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)

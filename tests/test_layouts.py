@@ -104,13 +104,13 @@ def test_profile_html_has_metadata_boxes_and_escaping(workspace):
             }
         ],
     }
-    assert "@page { size: A4; margin: 20mm 17mm 22mm 17mm; }" in document.extra_css
+    assert "@page { size: A4; margin: 20mm 17mm 22mm 17mm; }" in document.page_css
 
 
 def test_page_size_comes_from_config(workspace):
     (workspace.root / "pressroom.yaml").write_text("page_size: letter\n", encoding="utf-8")
     document = render_profile_html(load_profile(workspace.profile("p")))
-    assert "@page { size: letter; margin: 20mm 17mm 22mm 17mm; }" in document.extra_css
+    assert "@page { size: letter; margin: 20mm 17mm 22mm 17mm; }" in document.page_css
 
 
 @pytest.mark.parametrize(

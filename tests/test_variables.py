@@ -16,7 +16,8 @@ from .conftest import GOOD_FRONT_MATTER
 
 def css_of(profile_path, fmt="screen"):
     profile = load_profile(profile_path)
-    return render_profile_html(profile, None, output_format(profile.workspace, fmt)).extra_css
+    document = render_profile_html(profile, None, output_format(profile.workspace, fmt))
+    return document.page_css + document.extra_css
 
 
 def test_defaults_reach_the_css_as_custom_properties(workspace):

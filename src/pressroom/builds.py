@@ -977,14 +977,10 @@ def _write_parts(outcome: Outcome, job: Job, parts: dict[str, tuple[bytes, int]]
 
 def _preflight(job: Job, workspace: Workspace, result, profile: Profile) -> list[str]:
     """Preflight findings for a profile job's PDF and the profile's content, as messages."""
-    from .preflight import Finding, content_findings, format_content_findings, pdf_findings
+    from .preflight import preflight_profile
 
-    fmt = workspace.formats[job.format]
-    found = [Finding(page, message, "error") for page, message in result.layout_problems]
-    found += [Finding(page, message, "warning") for page, message in result.layout_warnings]
-    found += pdf_findings(result.pdf, fmt)
-    messages = [f.format() for f in found]
-    return messages + format_content_findings(content_findings(profile, fmt), workspace.root)
+    checked = preflight_profile(result, profile, workspace.formats[job.format])
+    return checked.messages(workspace.root)
 
 
 def fingerprint(

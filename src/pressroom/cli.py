@@ -9,7 +9,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -43,12 +43,34 @@ def _require_workspace() -> Workspace:
 
 
 class _Commands(click.Group):
+    """pressroom's commands: Ctrl-C exits 130, and Click's own errors (usage, bad
+    options) are written as pressroom writes every error, ``error: ...`` (not ``Error:``)."""
+
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.ClickException as error:
+            _fail(error)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:  # Ctrl-C: the shell's convention, not a content error's 1
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except click.ClickException as error:
+            _fail(error)
+
+
+def _fail(error: click.ClickException) -> NoReturn:
+    """Show a Click error in pressroom's words and exit with its code (2: usage)."""
+    context = getattr(error, "ctx", None)
+    if isinstance(error, click.UsageError) and context is not None:
+        click.echo(context.get_usage(), err=True)
+        hint = f"Try '{context.command_path} {context.help_option_names[0]}' for help."
+        click.echo(hint + "\n", err=True)
+    click.echo(f"error: {error.format_message()}", err=True)
+    raise click.exceptions.Exit(error.exit_code)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,6 +105,10 @@ def render(file: Path, output: Path | None, layout: str | None, format_name: str
         from .config import workspace_for_file
 
         workspace = workspace_for_file(file)
+        if format_name is not None and format_name not in workspace.formats:
+            known = ", ".join(sorted(workspace.formats))
+            message = f"unknown format '{format_name}'; known formats: {known}"
+            raise click.BadParameter(message, param_hint="'--format'")  # a usage error: 2
         profile = api.load_profile(file, workspace)
         _echo_diagnostics(profile.warnings, workspace.root)
         if output is None:
@@ -92,6 +118,18 @@ def render(file: Path, output: Path | None, layout: str | None, format_name: str
                 else workspace.output_dir / f"{profile.slug}.pdf"
             )
         result = api.render(profile, layout, format_name, engine=engine)
+        from .preflight import format_content_findings, preflight_profile
+
+        # The same preflight as `build`: text off the page, fonts, FPO art... errors
+        # mean nothing is written.
+        checked = preflight_profile(result, profile, api.output_format(workspace, format_name))
+        for finding in checked.findings:  # in the PDF: name the file
+            click.echo(f"{display_path(file)}: {finding.format()}", err=True)
+        for line in format_content_findings(checked.content, workspace.root):
+            click.echo(line, err=True)
+        if checked.failed:
+            click.echo(f"{display_path(file)}: error: preflight failed: nothing written", err=True)
+            sys.exit(1)
         write_atomic(output, result.pdf)
     except OSError as error:
         click.echo(f"{display_path(output)}: error: cannot write: {error.strerror}", err=True)

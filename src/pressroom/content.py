@@ -27,7 +27,7 @@ from .config import (
 from .credits import ImageUse, Status, load_ledger
 from .diagnostics import ContentError, Diagnostic
 from .markup import image_references, parse_focus
-from .resources import ResourceRefused, image_problem, read_source, resolve_local
+from .resources import ResourceRefused, Roots, image_problem, read_source, resolve_local
 from .validation import validate
 from .yamlsource import LineMap, load_yaml
 
@@ -262,7 +262,13 @@ def slug_from_path(path: Path) -> str:
 
 def resource_roots(workspace: Workspace) -> list[Path]:
     """Folders a document of this workspace may read from."""
-    return [workspace.root, builtin_root() / "layouts", builtin_root() / "assets"]
+    area = "the workspace"
+    if workspace.is_standalone:  # a profile rendered on its own: its folder, and below
+        area = (
+            "the profile's folder (no pressroom.yaml above it makes a workspace: a profile "
+            "on its own reads only the files in its folder)"
+        )
+    return Roots([workspace.root, builtin_root() / "layouts", builtin_root() / "assets"], area)
 
 
 def load_profile(path: str | Path, workspace: Workspace | None = None) -> Profile:

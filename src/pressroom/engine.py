@@ -93,10 +93,12 @@ _DOCUMENT_FIELDS = (
     "base_url",
     "stylesheets",
     "extra_css",
+    "page_css",
     "metadata",
     "attachments",
     "extra_roots",
     "root",
+    "icc_profile",
 )
 
 

@@ -106,7 +106,7 @@ def _stranded(copyfit: dict) -> bool:
 
 
 def _same(one: HtmlDocument, other: HtmlDocument) -> bool:
-    return one.html == other.html and one.extra_css == other.extra_css
+    return (one.html, one.extra_css, one.page_css) == (other.html, other.extra_css, other.page_css)
 
 
 def _lines(copyfit: dict, budget: int | None, values: dict[str, Any]) -> int:

@@ -261,13 +261,15 @@ class HtmlDocument:
     html: str
     base_url: str
     stylesheets: list[Path]
-    extra_css: str = ""
+    extra_css: str = ""  # after the layout's stylesheets: variables, the format's rules
     metadata: dict[str, Any] = field(default_factory=dict)
     output_format: OutputFormat = field(default_factory=OutputFormat)
     attachments: list[Path] = field(default_factory=list)
     extra_roots: list[Path] = field(default_factory=list)  # declared files outside the workspace
     root: Path | None = None  # the workspace, for naming files in messages
     icc_profile: Path | None = None  # a CMYK format's output intent: print colour converts to it
+    # Before the stylesheets: the page variables (size, margins), so a layout's @page wins.
+    page_css: str = ""
 
 
 def locale_for(lang: str) -> Locale:
@@ -847,17 +849,14 @@ def _html_document(
         for name, spec in declared.items()
         if spec.target == "page" and values.get(name) not in (None, "")
     )
-    extra_css = (
-        (f"@page {{ {page_rules} }}\n" if page_rules else "")
-        + root_css(declared, values)
-        + format_css(output_format, icc)
-    )
+    extra_css = root_css(declared, values) + format_css(output_format, icc)
     return HtmlDocument(
         text,
         source.as_uri(),
         layout.stylesheets,
         extra_css,
         metadata,
+        page_css=f"@page {{ {page_rules} }}\n" if page_rules else "",
         output_format=output_format,
         attachments=[p.source for p in profiles] if attach else [],
         extra_roots=[icc] if icc else [],

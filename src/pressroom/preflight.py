@@ -129,6 +129,38 @@ def art_findings(
     return image_findings(uses, load_ledger(root), usage, "allow" if allow_fpo else fmt.fpo)
 
 
+@dataclass
+class ProfilePreflight:
+    """A rendered profile's preflight, as ``build`` and ``render`` run it: findings in its
+    PDF (its layout problems are errors) and in its content."""
+
+    findings: list[Finding]
+    content: list[Diagnostic]
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity == "error" for f in self.findings) or any(
+            d.is_error for d in self.content
+        )
+
+    @property
+    def has_warnings(self) -> bool:
+        return any(f.severity == "warning" for f in self.findings) or any(
+            not d.is_error for d in self.content
+        )
+
+    def messages(self, root: Path) -> list[str]:
+        return [f.format() for f in self.findings] + format_content_findings(self.content, root)
+
+
+def preflight_profile(result, profile: Profile, fmt: OutputFormat) -> ProfilePreflight:
+    """Preflight a profile rendered on its own (``result``: its ``RenderResult``)."""
+    found = [Finding(page, message, "error") for page, message in result.layout_problems]
+    found += [Finding(page, message, "warning") for page, message in result.layout_warnings]
+    found += pdf_findings(result.pdf, fmt)
+    return ProfilePreflight(found, content_findings(profile, fmt))
+
+
 def format_content_findings(found: list[Diagnostic], root: Path) -> list[str]:
     """``preflight: file:line: field: error: message``, as build reports carry them."""
     lines = []

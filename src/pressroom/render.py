@@ -24,6 +24,7 @@ from .diagnostics import RenderError, display_path
 from .resources import (
     IMAGE_SUFFIXES,
     ResourceRefused,
+    Roots,
     image_data_problem,
     image_problem,
     resolve_local,
@@ -164,13 +165,16 @@ def render_document(
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
-    fetcher = confined_fetcher([*roots, *document.extra_roots], limits)
+    area = getattr(roots, "area", "the workspace")  # how refusals name where files may be
+    fetcher = confined_fetcher(Roots([*roots, *document.extra_roots], area), limits)
     fonts = _shared_fonts() if REUSE_STYLESHEETS else font_configuration()
     colors: dict = {}  # filled by @color-profile rules (the CMYK output intent)
     shared = {"url_fetcher": fetcher, "font_config": fonts, "color_profiles": colors}
     with _weasyprint_warnings() as warnings:
         try:
             stylesheets = []
+            if document.page_css:  # first: a layout's own @page size or margin wins
+                stylesheets.append(weasyprint.CSS(string=document.page_css, **shared))
             for path in document.stylesheets:
                 key = _stylesheet_key(path, [*roots, *document.extra_roots], limits)
                 if key in _STYLESHEETS:

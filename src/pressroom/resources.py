@@ -25,6 +25,15 @@ class ResourceRefused(Exception):
     """A reference points somewhere content may not read."""
 
 
+class Roots(list):
+    """Folders content may read from, and how a refusal names them: "the workspace", or,
+    for a profile rendered on its own, its folder."""
+
+    def __init__(self, folders: Sequence[Path], area: str = "the workspace") -> None:
+        super().__init__(folders)
+        self.area = area
+
+
 def resolve_local(
     reference: str, base_dir: Path, roots: Sequence[Path], max_bytes: int | None = None
 ) -> Path:
@@ -66,7 +75,7 @@ def confine(
     except (RuntimeError, OSError) as error:  # a symlink loop, a name too long...
         raise ResourceRefused(f"cannot resolve '{name or path.name}' ({error})") from None
     if not any(_within(resolved, root) for root in roots):
-        raise ResourceRefused(f"{subject}outside the workspace")
+        raise ResourceRefused(f"{subject}outside {getattr(roots, 'area', 'the workspace')}")
     try:
         info = resolved.stat()
     except FileNotFoundError:
