@@ -175,3 +175,38 @@ def test_dossier_sets_one_column_with_marginalia(workspace):
         assert len({round(w["x0"]) for w in body_words}) > 3  # one ragged column, not two
         label = next(w for w in page.extract_words() if w["text"] == "BORN")
         assert label["x0"] > text_right  # the fact box sits in the margin
+
+
+ARTICLE_BLOCKS = [
+    "art", "factbox", "headline", "headline_text", "article_class", "masthead", "opener",
+    "story", "story_block", "see_also", "timeline", "end",
+]  # fmt: skip
+
+
+def test_the_article_is_built_from_named_blocks_a_child_overrides_one_at_a_time(workspace):
+    from pressroom.layouts import make_environment
+
+    layout = find_layout("magazine", Workspace.load(workspace.root))
+    template = make_environment(layout).get_template("partials/article.html.j2")
+    assert sorted(template.blocks) == sorted(ARTICLE_BLOCKS)  # the documented ones, pinned
+    partials = workspace.root / "layouts" / "house" / "partials"
+    partials.mkdir(parents=True)
+    (partials.parent / "layout.yaml").write_text("name: house\nextends: magazine\n")
+    (partials / "article.html.j2").write_text(
+        '{% extends "builtin/magazine/partials/article.html.j2" %}\n'
+        '{% block factbox %}<aside class="factbox"><p>House facts</p></aside>{% endblock %}\n'
+        '{% block end %}<p class="sign-off">Filed by the desk.</p>{% endblock %}\n'
+    )
+    profile = load_profile(workspace.profile("p", body="One paragraph.\n"))
+    html = render_profile_html(profile, find_layout("house", profile.workspace)).html
+    assert "<p>House facts</p>" in html and "At a glance" not in html  # replaced...
+    assert html.count('class="factbox"') == 1  # ...where the sidebar was, once
+    assert '<p class="sign-off">Filed by the desk.</p></article>' in html
+    assert '<h1 class="headline">' in html and 'class="story"' in html  # the rest as it was
+
+
+def test_the_dossier_copies_nothing_of_the_magazine_article():
+    text = (builtin_root() / "layouts" / "dossier" / "partials" / "article.html.j2").read_text()
+    assert '{% extends "builtin/magazine/partials/article.html.j2" %}' in text
+    for copied in ('class="masthead"', "<h1", 'class="byline"', 'class="see-also"'):
+        assert copied not in text
