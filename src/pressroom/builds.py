@@ -168,16 +168,7 @@ def plan_build(
         diagnostics += found
         if edition is not None:
             checked[path] = edition
-        published = edition.format_names if edition else _listed(path, "formats") or []
-        # --format narrows an edition's own formats, never adds one its file leaves out
-        names = [f for f in published if not only or f in only]
-        if edition is not None and not names and slug in targets:
-            message = (
-                f"not built in {', '.join(sorted(only))}: the edition is published only in "
-                f"{', '.join(published)}"
-            )
-            line = edition.lines.line_of(("formats",))
-            diagnostics.append(Diagnostic(path, line, "formats", message, "warning"))
+        names = _edition_formats(edition, path, only, slug in targets, diagnostics)
         if edition is None:
             for name in names or sorted(only) or ["-"]:
                 refused.append(
@@ -198,6 +189,21 @@ def plan_build(
             )
     loaded = {path: profile for path, profile, _ in inspected}
     return Plan(jobs, refused, diagnostics, index, loaded, checked)
+
+
+def _edition_formats(edition, path: Path, only: set[str], named: bool, diagnostics) -> list[str]:
+    """The formats to build an edition in: its own, narrowed by ``--format`` (which never
+    adds one its file leaves out; a warning says so when the edition was named)."""
+    published = edition.format_names if edition else _listed(path, "formats") or []
+    names = [f for f in published if not only or f in only]
+    if edition is not None and not names and named:
+        message = (
+            f"not built in {', '.join(sorted(only))}: the edition is published only in "
+            f"{', '.join(published)}"
+        )
+        line = edition.lines.line_of(("formats",))
+        diagnostics.append(Diagnostic(path, line, "formats", message, "warning"))
+    return names
 
 
 def _append_inside(workspace: Workspace, job: Job, jobs: list, refused: list) -> None:
@@ -496,41 +502,52 @@ def _run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish
     while pool.busy:
         for task, result in pool.completed():
             if task.job.kind == "profile":
-                if isinstance(result, Outcome) and result.ok:
-                    for run in editions.values():  # a profile alone: a hint for its piece
-                        run.plan.suggest(task.job.item, result.pages)
-                outcome = result if isinstance(result, Outcome) else _failed(task.job, "")
-                if isinstance(result, Failure):
-                    outcome.messages = result.messages
-                _write_outputs(outcome, task.job)
-                finish(task.job, stamps[task.job.key], outcome)
-                continue
-            run = editions[task.job.key]
-            run.pending -= 1
-            if run.failed is not None:
-                pass
-            elif isinstance(result, Failure):
-                part = task.spec.part
-                where = PART_NAMES.get(part, f"profile {part}")
-                run.failed = [f"{where}: {m}" for m in result.messages]
+                _profile_done(task, result, editions, stamps, finish)
             else:
-                if run.plan.unchanged(part := task.spec.part):  # else its key would lie
-                    cache.store(task.key, result)
-                else:
-                    run.plan.content_keys[part] = run.plan.content_key(part)
-                run.plan.receive(task.spec, result)
-                for other in editions.values():  # the same piece in another format
-                    if other.job.source == run.job.source:
-                        other.plan.suggest(task.spec.part, result.pages)
-                run.peak_mb = max(run.peak_mb, result.peak_mb)
-            if run.pending == 0:
-                if run.failed is not None:
-                    outcome = _failed(run.job, "")
-                    outcome.messages = run.failed
-                    outcome.seconds = time.monotonic() - run.started
-                    finish(run.job, run.stamp, outcome)
-                else:
-                    _advance(run, pool, cache, hints, finish)
+                _piece_done(task, result, editions, pool, cache, hints, finish)
+
+
+def _profile_done(task: Task, result, editions: dict, stamps: dict, finish) -> None:
+    """A profile job is back: write it, report it, and tell editions its page count."""
+    if isinstance(result, Outcome) and result.ok:
+        for run in editions.values():  # a profile alone: a hint for its piece
+            run.plan.suggest(task.job.item, result.pages)
+    outcome = result if isinstance(result, Outcome) else _failed(task.job, "")
+    if isinstance(result, Failure):
+        outcome.messages = result.messages
+    _write_outputs(outcome, task.job)
+    finish(task.job, stamps[task.job.key], outcome)
+
+
+def _piece_done(task: Task, result, editions: dict, pool, cache, hints, finish) -> None:
+    """A piece of an edition is back: keep it, and once the round is in, go on (or fail)."""
+    run = editions[task.job.key]
+    run.pending -= 1
+    if run.failed is not None:
+        pass
+    elif isinstance(result, Failure):
+        part = task.spec.part
+        where = PART_NAMES.get(part, f"profile {part}")
+        run.failed = [f"{where}: {m}" for m in result.messages]
+    else:
+        if run.plan.unchanged(part := task.spec.part):  # else its key would lie
+            cache.store(task.key, result)
+        else:
+            run.plan.content_keys[part] = run.plan.content_key(part)
+        run.plan.receive(task.spec, result)
+        for other in editions.values():  # the same piece in another format
+            if other.job.source == run.job.source:
+                other.plan.suggest(task.spec.part, result.pages)
+        run.peak_mb = max(run.peak_mb, result.peak_mb)
+    if run.pending:
+        return
+    if run.failed is not None:
+        outcome = _failed(run.job, "")
+        outcome.messages = run.failed
+        outcome.seconds = time.monotonic() - run.started
+        finish(run.job, run.stamp, outcome)
+    else:
+        _advance(run, pool, cache, hints, finish)
 
 
 @dataclass
