@@ -112,3 +112,24 @@ def test_a_child_layouts_page_size_wins_over_the_page_size_variable(sample):
     result = run("render", "content/profiles/wierzbicki.md", "-o", "a.pdf")
     box = pypdf.PdfReader(sample / "a.pdf").pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+
+
+def test_the_no_op_check_is_the_librarys_so_every_entry_point_uses_it(sample):
+    from pressroom import build_workspace
+    from pressroom.config import Workspace
+
+    first = build_workspace(Workspace.load(sample), ["wierzbicki"], jobs=1)
+    assert [o.status for o in first] == ["built"]
+    pdf = sample / "build" / "wierzbicki.pdf"
+    written = pdf.stat().st_mtime_ns
+    again = build_workspace(Workspace.load(sample), ["wierzbicki"], jobs=1)
+    assert [o.status for o in again] == ["cached"]
+    assert again[0].outputs[0].path == str(pdf) and again[0].pages == first[0].pages
+    assert pdf.stat().st_mtime_ns == written
+    # the command finds the library's stamp: a no-op too
+    result = run("build", "wierzbicki")
+    assert result.exit_code == 0 and "0 built, 1 up to date" in result.output
+    # an edit is seen: built again
+    profile = sample / "content" / "profiles" / "wierzbicki.md"
+    profile.write_text(profile.read_text() + "\nOne more sentence.\n")
+    assert [o.status for o in build_workspace(Workspace.load(sample), ["wierzbicki"])] == ["built"]

@@ -372,13 +372,47 @@ def build_workspace(
     scheduler: str | None = None,
     validate: bool = False,
 ) -> list[Outcome]:
-    """Plan, run and report a build: what ``pressroom build`` does, as one call."""
+    """Plan, run and report a build: what ``pressroom build`` does, as one call.
+
+    Like the command, it is a no-op when nothing it read changed since a build with the
+    same request succeeded (see :mod:`pressroom.stamps`): the outcomes are then that
+    build's, each ``cached``."""
+    from . import stamps
+
+    targets, formats = list(targets), list(formats)
+    options = stamps.build_options(targets, formats, layout, strict, bool(scheduler), validate)
+    output = workspace.output_dir
+    stamp = None if workspace.is_standalone else stamps.input_stamp(workspace.root, output, options)
+    if stamp and not force and (previous := stamps.up_to_date(output, stamp)) is not None:
+        outcomes = [cached_outcome(item, workspace.root) for item in previous["items"]]
+        write_report(workspace, outcomes)  # as the command does: every item up to date
+        return outcomes
     plan = plan_build(workspace, targets, formats, layout)
     outcomes = run_build(workspace, plan, jobs, force, strict=strict, scheduler=scheduler)
     if validate:
         validate_outputs(workspace, outcomes, strict)
-    write_report(workspace, outcomes)
+    report = write_report(workspace, outcomes)
+    written = [out.path for o in outcomes for out in o.outputs]
+    stamps.settle(output, stamp, all(o.ok for o in outcomes), written, report)
     return outcomes
+
+
+def cached_outcome(item: dict, root: Path) -> Outcome:
+    """An outcome of the last build, from its report: up to date, nothing done."""
+    outputs = [
+        Output(str(root / out["path"]), out["pages"], out["bytes"], out.get("validation"))
+        for out in item.get("outputs", [])
+    ]
+    return Outcome(
+        item["item"],
+        item["kind"],
+        item["format"],
+        "cached",
+        outputs,
+        messages=list(item.get("messages", [])),
+        fpo=list(item.get("fpo", [])),
+        copyfit=dict(item.get("copyfit", {})),
+    )
 
 
 def validate_outputs(workspace: Workspace, outcomes: list[Outcome], strict: bool) -> list[str]:

@@ -194,7 +194,7 @@ def build(
     """
     from . import stamps
 
-    options = [sorted(targets), sorted(formats), layout, strict, scheduler is not None, validate]
+    options = stamps.build_options(targets, formats, layout, strict, bool(scheduler), validate)
     root = stamps.find_root(Path.cwd())
     output = stamps.output_folder(root) if root else None
     stamp = stamps.input_stamp(root, output, options) if output else None
@@ -250,12 +250,9 @@ def build(
         f"{built} built, {cached} up to date, {failed} failed; "
         f"report: {display_path(report, workspace.root)}"
     )
-    if stamp and output == workspace.output_dir:
-        if failed:
-            stamps.forget(output)
-        else:
-            written = [out.path for o in outcomes for out in o.outputs]
-            stamps.record(output, stamp, written, json.loads(report.read_text("utf-8")))
+    if output == workspace.output_dir:
+        written = [out.path for o in outcomes for out in o.outputs]
+        stamps.settle(output, stamp, not failed, written, report)
     sys.exit(1 if failed else 0)
 
 

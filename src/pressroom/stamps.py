@@ -153,3 +153,23 @@ def record(output: Path, stamp: str, outputs: list[str], report: dict) -> None:
 
 def forget(output: Path) -> None:
     (output / STAMP_FILE).unlink(missing_ok=True)
+
+
+def build_options(targets, formats, layout, strict: bool, remote: bool, validate: bool) -> list:
+    """What of a build's request goes into its stamp (the same from the CLI and the API)."""
+    return [sorted(targets), sorted(formats), layout, bool(strict), bool(remote), bool(validate)]
+
+
+def settle(output: Path, stamp: str | None, ok: bool, written: list[str], report: Path) -> None:
+    """After a build: remember it when it succeeded, so that the next one with the same
+    stamp is a no-op; forget any older stamp when it did not."""
+    if stamp is None:
+        return
+    if not ok:
+        forget(output)
+        return
+    try:
+        recorded = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    record(output, stamp, written, recorded)
