@@ -11,9 +11,9 @@ change any of their settings or define new formats::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from .credits import FpoPolicy, Usage
 
@@ -75,28 +75,22 @@ def _check_quality(value: int | None) -> int | None:
     return value
 
 
-class FormatSettings(BaseModel):
-    """A format as written in ``pressroom.yaml``: every setting optional."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    description: str | None = None
-    bleed: str | None = None
-    marks: list[Literal["crop", "cross"]] | None = None
-    color: Literal["rgb", "cmyk"] | None = None
-    icc_profile: str | None = None
-    links: bool | None = None
-    tagged: bool | None = None
-    pdf_variant: str | None = None
-    image_dpi: int | None = None
-    jpeg_quality: int | None = None
-    attach_sources: bool | None = None
-    blank_pages: Literal["keep", "drop"] | None = None
-    usage: Usage | None = None
-    fpo: FpoPolicy | None = None
-
-    _variant = field_validator("pdf_variant")(lambda value: _check_variant(value))
-    _quality = field_validator("jpeg_quality")(lambda value: _check_quality(value))
+# A format as written in ``pressroom.yaml``: every setting of OutputFormat (but its name),
+# optional, with the same checks. Derived, so the two never disagree on a field.
+FormatSettings = create_model(
+    "FormatSettings",
+    __config__=ConfigDict(extra="ignore"),
+    __doc__="A format as written in pressroom.yaml: every setting optional.",
+    __validators__={
+        "_variant": field_validator("pdf_variant")(lambda cls, value: _check_variant(value)),
+        "_quality": field_validator("jpeg_quality")(lambda cls, value: _check_quality(value)),
+    },
+    **{
+        name: (Optional[info.annotation], Field(None, description=info.description))  # noqa: UP045
+        for name, info in OutputFormat.model_fields.items()
+        if name != "name"
+    },
+)
 
 
 BUILTIN_FORMATS: dict[str, OutputFormat] = {
