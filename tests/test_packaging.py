@@ -62,3 +62,11 @@ def test_wheel_ships_layouts_and_fonts_and_renders_anywhere(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(target / "pressroom" / "data")
     assert (lone / "p.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_assembly_does_not_load_the_template_stack():
+    """Assembly needs one constant of the layouts' (the internal link prefix): it lives in
+    ``pressroom.anchors``, so stitching PDFs never imports Jinja or Babel."""
+    probe = "import sys, pressroom.assembly; print('jinja2' in sys.modules, 'babel' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.split() == ["False", "False"], result.stderr

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import pikepdf
 
-from .layouts import INTERNAL_LINK
+from .anchors import INTERNAL_LINK
 
 
 def assemble(

@@ -295,10 +295,10 @@ def run_build(
     outcomes: list[Outcome] = []
     todo: list[tuple[Job, str]] = []
     for job in plan.jobs:
-        stamp = fingerprint(workspace, job, plan.index, plan.profiles)
+        inputs_hash = fingerprint(workspace, job, plan.index, plan.profiles)
         if (
             not force
-            and manifest.get(job.key, {}).get("fingerprint") == stamp
+            and manifest.get(job.key, {}).get("fingerprint") == inputs_hash
             and all(path.is_file() for path in job.outputs.values())
         ):
             cached = Outcome(job.item, job.kind, job.format, "cached")
@@ -307,16 +307,18 @@ def run_build(
             if on_outcome:
                 on_outcome(cached)
         else:
-            todo.append((job, stamp))
+            todo.append((job, inputs_hash))
 
-    def finish(job: Job, stamp: str, outcome: Outcome, pieces: list[str] = ()) -> None:
+    def finish(job: Job, inputs_hash: str, outcome: Outcome, pieces: list[str] = ()) -> None:
         outcomes.append(outcome)
         # An input edited while the job ran (and maybe edited back) makes the output
         # uncertain: it is written, but not recorded as up to date; the next build redoes it.
-        current = outcome.ok and fingerprint(workspace, job, plan.index, plan.profiles) == stamp
+        current = (
+            outcome.ok and fingerprint(workspace, job, plan.index, plan.profiles) == inputs_hash
+        )
         if current:
             manifest[job.key] = {
-                "fingerprint": stamp,
+                "fingerprint": inputs_hash,
                 "outputs": [asdict(o) for o in outcome.outputs],
                 "pieces": sorted(pieces),
             }
@@ -524,24 +526,26 @@ class TaskPool(abc.ABC):
 def _run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish) -> None:
     """Feed the pool: profile jobs as they are, editions piece by piece, round by round."""
     editions: dict[str, EditionRun] = {}
-    for job, stamp in todo:  # editions first: their fronts set every page number
+    for job, inputs_hash in todo:  # editions first: their fronts set every page number
         if job.kind == "edition":
-            run = EditionRun(job, stamp, _edition_plan(workspace, plan, job, hints), plan.profiles)
+            run = EditionRun(
+                job, inputs_hash, _edition_plan(workspace, plan, job, hints), plan.profiles
+            )
             editions[job.key] = run
             _advance(run, pool, cache, hints, finish)
     for job, _ in todo:
         if job.kind == "profile":
             pool.submit(Task(job))
-    stamps = {job.key: stamp for job, stamp in todo}
+    hashes = {job.key: inputs_hash for job, inputs_hash in todo}
     while pool.busy:
         for task, result in pool.completed():
             if task.job.kind == "profile":
-                _profile_done(task, result, editions, stamps, finish)
+                _profile_done(task, result, editions, hashes, finish)
             else:
                 _piece_done(task, result, editions, pool, cache, hints, finish)
 
 
-def _profile_done(task: Task, result, editions: dict, stamps: dict, finish) -> None:
+def _profile_done(task: Task, result, editions: dict, hashes: dict, finish) -> None:
     """A profile job is back: write it, report it, and tell editions its page count."""
     if isinstance(result, Outcome) and result.ok:
         for run in editions.values():  # a profile alone: a hint for its piece
@@ -550,7 +554,7 @@ def _profile_done(task: Task, result, editions: dict, stamps: dict, finish) -> N
     if isinstance(result, Failure):
         outcome.messages = result.messages
     _write_outputs(outcome, task.job)
-    finish(task.job, stamps[task.job.key], outcome)
+    finish(task.job, hashes[task.job.key], outcome)
 
 
 def _piece_done(task: Task, result, editions: dict, pool, cache, hints, finish) -> None:
@@ -579,7 +583,7 @@ def _piece_done(task: Task, result, editions: dict, pool, cache, hints, finish) 
         outcome = _failed(run.job, "")
         outcome.messages = run.failed
         outcome.seconds = time.monotonic() - run.started
-        finish(run.job, run.stamp, outcome)
+        finish(run.job, run.inputs_hash, outcome)
     else:
         _advance(run, pool, cache, hints, finish)
 
@@ -587,7 +591,7 @@ def _piece_done(task: Task, result, editions: dict, pool, cache, hints, finish) 
 @dataclass
 class EditionRun:
     job: Job
-    stamp: str
+    inputs_hash: str
     plan: EditionPlan
     loaded: dict[Path, Profile | None] = field(default_factory=dict)  # as the build planned
     pending: int = 0
@@ -609,7 +613,7 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
         except ContentError as error:
             outcome = _failed(run.job, "")
             outcome.messages = [d.format() for d in error.diagnostics]
-            finish(run.job, run.stamp, outcome)
+            finish(run.job, run.inputs_hash, outcome)
             return
         if not specs:
             break
@@ -653,7 +657,7 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
         outcome.status = "failed"
         outcome.messages = [f"cannot assemble the edition: {type(error).__name__}: {error}"]
     outcome.seconds = time.monotonic() - run.started
-    finish(run.job, run.stamp, outcome, run.keys)
+    finish(run.job, run.inputs_hash, outcome, run.keys)
 
 
 PART_NAMES = {FRONT: "front (cover and contents)", BACK: "colophon (credits page)"}

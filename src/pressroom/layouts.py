@@ -25,6 +25,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
+from .anchors import BACK, FRONT, INTERNAL_LINK
 from .config import Workspace, builtin_root, check_layout_name
 from .content import PartialDate, Profile
 from .credits import ImageUse, credit_for, load_ledger
@@ -863,11 +864,6 @@ def _html_document(
         root=profiles[0].workspace.root,
         icc_profile=icc,
     )
-
-
-INTERNAL_LINK = "pressroom-anchor:"  # links between pieces of an edition, resolved on assembly
-FRONT = "front"  # the piece of an edition before its profiles: cover and contents
-BACK = "back"  # the piece after them: the colophon (credits page)
 
 
 def render_edition_html(

@@ -135,9 +135,9 @@ class Preview:
             state.problems = [unexpected(error)]
             summary = "build failed"
         seconds = time.perf_counter() - started
-        stamp = datetime.datetime.now().strftime("%H:%M:%S")
-        state.finished = stamp
-        self.echo(f"[{stamp}] rebuilt in {seconds:.2f} s: {summary}")
+        clock = datetime.datetime.now().strftime("%H:%M:%S")
+        state.finished = clock
+        self.echo(f"[{clock}] rebuilt in {seconds:.2f} s: {summary}")
         for problem in state.problems + [p for i in state.items for p in i.problems]:
             self.echo(f"           {problem}")
         with self.lock:
