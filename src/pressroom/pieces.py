@@ -119,19 +119,23 @@ def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
         teaser = render_document(document, roots, limits)
         piece.teaser = teaser.pdf if teaser.pages == 1 else b""  # a page, or a blank one
     if spec.preflight:
-        from .preflight import art_findings, content_findings, format_content_findings, pdf_findings
+        from .preflight import (
+            art_findings,
+            content_findings,
+            format_content_findings,
+            rendered_findings,
+        )
 
-        piece.findings = [(page, message, "error") for page, message in result.layout_problems]
-        piece.findings += [(page, message, "warning") for page, message in result.layout_warnings]
-        piece.findings += [(f.page, f.message, f.severity) for f in pdf_findings(result.pdf, fmt)]
+        found = rendered_findings(result, fmt)  # as for a profile alone (preflight_profile)
+        piece.findings = [(f.page, f.message, f.severity) for f in found]
         allow = edition.allows_fpo(spec.format)
         if spec.part == FRONT:
-            found = art_findings(edition.image_uses(), workspace.root, fmt, allow)
+            content = art_findings(edition.image_uses(), workspace.root, fmt, allow)
         elif spec.part == BACK:
-            found = []
+            content = []
         else:
-            found = content_findings(profiles[0], fmt, allow)
-        piece.notes = format_content_findings(found, workspace.root)
+            content = content_findings(profiles[0], fmt, allow)
+        piece.notes = format_content_findings(content, workspace.root)
     return piece
 
 

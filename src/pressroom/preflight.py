@@ -153,12 +153,22 @@ class ProfilePreflight:
         return [f.format() for f in self.findings] + format_content_findings(self.content, root)
 
 
-def preflight_profile(result, profile: Profile, fmt: OutputFormat) -> ProfilePreflight:
-    """Preflight a profile rendered on its own (``result``: its ``RenderResult``)."""
+def rendered_findings(result, fmt: OutputFormat) -> list[Finding]:
+    """What preflight finds in a laid-out document (``result``: a ``RenderResult``): its
+    layout problems (errors), crops that cut a focal point (warnings), then the PDF's."""
     found = [Finding(page, message, "error") for page, message in result.layout_problems]
     found += [Finding(page, message, "warning") for page, message in result.layout_warnings]
-    found += pdf_findings(result.pdf, fmt)
-    return ProfilePreflight(found, content_findings(profile, fmt))
+    return found + pdf_findings(result.pdf, fmt)
+
+
+def preflight_profile(
+    result, profile: Profile, fmt: OutputFormat, allow_fpo: bool = False
+) -> ProfilePreflight:
+    """Preflight a rendered profile: on its own (``build``, ``render``) or as an edition's
+    piece (with the edition's ``allow_fpo``)."""
+    return ProfilePreflight(
+        rendered_findings(result, fmt), content_findings(profile, fmt, allow_fpo)
+    )
 
 
 def format_content_findings(found: list[Diagnostic], root: Path) -> list[str]:
