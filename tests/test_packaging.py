@@ -33,6 +33,8 @@ def test_wheel_ships_layouts_and_fonts_and_renders_anywhere(tmp_path: Path):
         "pressroom/data/assets/fonts/eb-garamond/LICENSE.txt",
         "pressroom/data/assets/fonts/amiri/Amiri-Regular.ttf",
         "pressroom/data/assets/icc/pressroom-generic-cmyk.icc",
+        "pressroom/data/layouts/magazine/partials/teaser.html.j2",
+        "pressroom/preview.html",  # the live preview's page
     ):
         assert required in names
 

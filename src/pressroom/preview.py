@@ -20,11 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import functools
 import json
 import os
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 from .diagnostics import ContentError, PressroomError, display_path
@@ -225,7 +227,7 @@ def create_app(preview: Preview, watch: bool = True):
     from starlette.routing import Route
 
     async def page(request: Request) -> HTMLResponse:
-        return HTMLResponse(PAGE, headers={"Cache-Control": "no-store"})
+        return HTMLResponse(_page(), headers={"Cache-Control": "no-store"})
 
     async def state(request: Request) -> JSONResponse:
         with preview.lock:
@@ -368,135 +370,7 @@ def serve(root: Path, port: int = 8000, jobs: int | None = None, echo=print) -> 
     server.run()
 
 
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>pressroom preview</title>
-<style>
-  :root { --side: 17rem; --zoom: 1; }
-  * { box-sizing: border-box; }
-  body { margin: 0; font: 14px/1.4 system-ui, sans-serif; color: #222; background: #e4e3df; }
-  header { position: fixed; inset: 0 0 auto 0; height: 3rem; display: flex; align-items: center;
-           gap: 1rem; padding: 0 1rem; background: #1f2430; color: #fff; z-index: 2; }
-  header h1 { font-size: 1rem; margin: 0; font-weight: 600; }
-  header .status { margin-left: auto; font-size: 0.85rem; opacity: 0.85; }
-  nav { position: fixed; top: 3rem; bottom: 0; width: var(--side); overflow: auto;
-        background: #f6f5f2; border-right: 1px solid #ccc; padding: 0.5rem 0; }
-  nav h2 { font-size: 0.72rem; letter-spacing: 0.08em; text-transform: uppercase; color: #777;
-           margin: 0.8rem 1rem 0.3rem; }
-  nav a { display: block; padding: 0.35rem 1rem; color: inherit; text-decoration: none; }
-  nav a.current { background: #dcd9d1; font-weight: 600; }
-  nav a .meta { display: block; font-size: 0.75rem; color: #777; font-weight: 400; }
-  nav a.failed .meta { color: #b00020; }
-  main { margin: 3rem 0 0 var(--side); padding: 1.5rem; }
-  .toolbar { display: flex; gap: 0.6rem; align-items: center; margin: -1.5rem -1.5rem 1rem;
-             padding: 0.7rem 1.5rem; position: sticky; top: 3rem; z-index: 1;
-             background: #e4e3df; border-bottom: 1px solid #d2d0ca; }
-  .toolbar h2 { margin: 0 auto 0 0; font-size: 1.1rem; }
-  .spread { display: flex; justify-content: center; margin: 0 auto 1.5rem; gap: 0; }
-  .spread.rtl { flex-direction: row-reverse; }
-  .slot { width: calc(var(--zoom) * 420px); }
-  .slot img { width: 100%; display: block; background: #fff;
-              box-shadow: 0 1px 4px rgba(0,0,0,0.25); }
-  .slot .number { text-align: center; font-size: 0.75rem; color: #666; margin-top: 0.3rem; }
-  .problems { background: #fff3f3; border: 1px solid #e0a0a0; border-radius: 6px;
-              padding: 1rem 1.2rem; max-width: 60rem; }
-  .problems h3 { margin: 0 0 0.5rem; color: #b00020; font-size: 1rem; }
-  .problems pre { margin: 0.2rem 0; white-space: pre-wrap;
-                  font: 13px/1.45 ui-monospace, monospace; }
-  .empty { color: #666; }
-</style>
-</head>
-<body>
-<header><h1>pressroom preview</h1><span class="status" id="status">starting...</span></header>
-<nav id="items"></nav>
-<main>
-  <div id="banner"></div>
-  <div class="toolbar"><h2 id="title"></h2>
-    <label>Zoom <input id="zoom" type="range" min="0.5" max="2.5" step="0.25" value="1"></label>
-    <label><input id="spreads" type="checkbox" checked> Spreads</label>
-  </div>
-  <div id="pages" class="empty">Building...</div>
-</main>
-<script>
-let state = null;
-const $ = (id) => document.getElementById(id);
-function escape(text) {
-  const span = document.createElement("span"); span.textContent = text; return span.innerHTML;
-}
-function current() {
-  const wanted = decodeURIComponent(location.hash.slice(1));
-  const items = state ? state.items : [];
-  return items.find((i) => i.id === wanted) || items.find((i) => i.status !== "failed")
-    || items[0];
-}
-function scaleFor(zoom) {
-  const wanted = 1.5 * zoom * (window.devicePixelRatio || 1);
-  return [0.75, 1.0, 1.5, 2.0, 3.0].find((s) => s >= wanted) || 3.0;
-}
-function renderNav() {
-  const groups = { edition: "Editions", profile: "Profiles" };
-  let html = "";
-  for (const kind of ["edition", "profile"]) {
-    const items = state.items.filter((i) => i.kind === kind);
-    if (!items.length) continue;
-    html += `<h2>${groups[kind]}</h2>`;
-    const chosen = current();
-    for (const item of items) {
-      const cls = [item === chosen ? "current" : "", item.status === "failed" ? "failed" : ""];
-      const meta = item.status === "failed" ? "has errors" : `${item.format}, ${item.pages} pages`;
-      html += `<a href="#${encodeURIComponent(item.id)}" class="${cls.join(" ")}"
-        data-id="${escape(item.id)}">${escape(item.title)}<span class="meta">${meta}</span></a>`;
-    }
-  }
-  $("items").innerHTML = html;
-}
-function renderPages() {
-  const item = current();
-  const pages = $("pages");
-  $("banner").innerHTML = state.problems.length ? `<div class="problems"><h3>Problems</h3>${
-    state.problems.map((p) => `<pre>${escape(p)}</pre>`).join("")}</div>` : "";
-  if (!item) { pages.className = "empty"; pages.textContent = "Nothing to show yet."; return; }
-  $("title").textContent = `${item.title} (${item.kind}, ${item.format})`;
-  if (item.status === "failed") {
-    pages.className = "";
-    pages.innerHTML = `<div class="problems" id="errors"><h3>${escape(item.title)} could not be
-      built</h3>${item.problems.map((p) => `<pre>${escape(p)}</pre>`).join("")}</div>`;
-    return;
-  }
-  const zoom = parseFloat($("zoom").value);
-  document.documentElement.style.setProperty("--zoom", zoom);
-  const scale = scaleFor(zoom);
-  const base = `/pages/${encodeURIComponent(item.id)}`;
-  const url = (n) => `${base}/${n}.png?scale=${scale}&v=${state.version}`;
-  const slot = (n) => n ? `<div class="slot"><img alt="page ${n}" data-page="${n}"
-      src="${url(n)}"><div class="number">${n}</div></div>` : `<div class="slot"></div>`;
-  let rows = [];
-  if ($("spreads").checked) {
-    rows.push([null, 1]);
-    for (let n = 2; n <= item.pages; n += 2) rows.push([n, n + 1 <= item.pages ? n + 1 : null]);
-  } else {
-    for (let n = 1; n <= item.pages; n++) rows.push([n]);
-  }
-  pages.className = "";
-  pages.innerHTML = rows.map((row) => `<div class="spread ${item.rtl ? "rtl" : ""}">${
-    row.map(slot).join("")}</div>`).join("");
-}
-function render() { renderNav(); renderPages(); }
-async function refresh() {
-  const response = await fetch("/api/state", { cache: "no-store" });
-  state = await response.json();
-  $("status").textContent = state.building ? "building..." : `built at ${state.finished}`;
-  render();
-}
-window.addEventListener("hashchange", render);
-$("zoom").addEventListener("input", renderPages);
-$("spreads").addEventListener("change", renderPages);
-const events = new EventSource("/events");
-events.onmessage = () => refresh();
-refresh();
-</script>
-</body>
-</html>
-"""
+@functools.cache
+def _page() -> str:
+    """The preview's page (HTML, CSS and script), a file of the package: ``preview.html``."""
+    return files("pressroom").joinpath("preview.html").read_text(encoding="utf-8")
