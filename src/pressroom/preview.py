@@ -84,6 +84,11 @@ class Preview:
         self.lock = threading.Lock()
         self._images: dict[tuple, bytes] = {}
         self._pool = None  # render workers kept warm from one rebuild to the next
+        self.listeners: set = set()  # called (from any thread) when the state changes
+
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener()
 
     def _workers(self, workspace):
         from .builds import LocalPool
@@ -144,12 +149,14 @@ class Preview:
             self.echo(f"           {problem}")
         with self.lock:
             self.state = state
+        self._changed()
         return state
 
     def mark_building(self) -> None:
         with self.lock:
             self.state.building = True
             self.state.version += 1
+        self._changed()
 
     def page_png(self, item_id: str, number: int, scale: float) -> bytes | None:
         """Page ``number`` (1-based) of an item of the last build, as PNG; None if no such page."""
@@ -242,16 +249,28 @@ def create_app(preview: Preview, watch: bool = True):
             return Response("too many open event streams", 503)
         streams["open"] += 1
 
+        # Woken by the preview when its state changes (builds run in another thread,
+        # hence call_soon_threadsafe); the timeout only notices a closed tab.
+        loop = asyncio.get_running_loop()
+        changed = asyncio.Event()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(changed.set)
+
         async def stream():
             seen = -1
+            preview.listeners.add(wake)
             try:
                 while not await request.is_disconnected():
                     version = preview.state.version
                     if version != seen:
                         seen = version
                         yield f"data: {json.dumps({'version': version})}\n\n"
-                    await asyncio.sleep(0.2)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(changed.wait(), timeout=5)
+                    changed.clear()
             finally:
+                preview.listeners.discard(wake)
                 streams["open"] -= 1
 
         return StreamingResponse(
