@@ -25,6 +25,9 @@ from PIL import Image
 from pressroom import build_workspace
 from pressroom import builds as builds_module
 from pressroom.api import render_pdf
+from pressroom.builds import cache as piece_cache
+from pressroom.builds import jobs as build_jobs
+from pressroom.builds import runner as build_runner
 from pressroom.cli import main
 from pressroom.config import Workspace
 from pressroom.content import load_profile
@@ -302,11 +305,11 @@ def test_an_unexpected_failure_is_said_as_it_is(workspace, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("no such thing")
 
-    monkeypatch.setattr(builds_module.api, "render", broken)
-    outcome = builds_module.execute(str(workspace.root), plan.jobs[0])
+    monkeypatch.setattr(build_jobs.api, "render", broken)
+    outcome = build_jobs.execute(str(workspace.root), plan.jobs[0])
     assert outcome.status == "failed"
     (message,) = outcome.messages
-    assert message.startswith("unexpected error (in builds.py:")
+    assert message.startswith("unexpected error (in jobs.py:")
     assert message.endswith("ValueError: no such thing; please report it")
 
 
@@ -402,14 +405,15 @@ def test_a_cache_folder_replaced_by_a_file_is_given_up_for_the_build(built_sampl
 
 
 def test_a_full_disk_in_the_cache_and_manifest_leaves_a_report(built_sample, monkeypatch):
-    real = builds_module.write_atomic
+    real = piece_cache.write_atomic
 
     def full(path, data):
         if ".pressroom" in str(path):
             raise OSError(28, "No space left on device")
         return real(path, data)
 
-    monkeypatch.setattr(builds_module, "write_atomic", full)
+    monkeypatch.setattr(piece_cache, "write_atomic", full)
+    monkeypatch.setattr(build_runner, "write_atomic", full)
     shutil.rmtree(built_sample / "build" / ".pressroom-cache")  # every piece to store again
     (built_sample / "build" / ".pressroom-manifest.json").unlink()
     outcome = build_edition(built_sample)

@@ -2,7 +2,7 @@
 
 Publishers re-render archives of thousands of profiles: a cluster spreads the pieces
 over many machines. Each task is the same one a local worker runs
-(:func:`pressroom.builds.run_task`); its PDF comes back to this process, which
+(:func:`pressroom.builds.pool.run_task`); its PDF comes back to this process, which
 writes every output, the cache and the report, so outputs, report and failure
 isolation match a local build. Workers must see the workspace at the same path
 (a shared or identical checkout) and have pressroom installed.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from .builds import Failure, Task, TaskPool, run_task
+from .builds.pool import Failure, Task, TaskPool, run_task
 from .config import Limits
 from .diagnostics import PressroomError
 

@@ -136,7 +136,7 @@ class Preview:
             state.problems = [str(error)]
             summary = "build failed"
         except Exception as error:  # whatever a file holds, the preview lives on and recovers
-            from .builds import unexpected
+            from .builds.jobs import unexpected
 
             state.items = self.state.items
             state.problems = [unexpected(error)]

@@ -8,7 +8,7 @@ configuration), the built-in layouts and fonts, the versions, ``SOURCE_DATE_EPOC
 and the command's options, plus the time and size of every output it wrote. When the
 next build finds the same stamp and the same outputs, nothing can have changed, so it
 reports the previous outcomes as up to date. Anything else takes the full path, which
-checks every input by content (see :func:`pressroom.builds.fingerprint`).
+checks every input by content (see :func:`pressroom.builds.keys.fingerprint`).
 """
 
 from __future__ import annotations

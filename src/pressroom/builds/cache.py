@@ -1,0 +1,132 @@
+"""The piece cache: rendered pieces of editions, by input key, in the build folder, each
+checked against its digest before it is used."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from pathlib import Path
+
+from ..output import write_atomic
+from ..pieces import PieceResult
+
+CACHE = ".pressroom-cache"  # pieces of editions, by cache key
+
+
+# What a piece may hold besides its PDF: its offprint, a blank page, a teaser page.
+PIECE_PARTS = ("offprint", "blank", "teaser")
+
+
+PIECE = ".piece.pdf-part"  # PDFs, but not outputs: globbing the build folder for *.pdf skips them
+
+
+class PieceCache:
+    """Rendered pieces of editions, by cache key, in the build folder."""
+
+    def __init__(self, folder: Path, enabled: bool = True) -> None:
+        self.folder = folder
+        self.enabled = enabled
+        self.problem: str | None = None  # why the cache was given up, if it was
+
+    def load(self, key: str) -> PieceResult | None:
+        """The piece stored under ``key``, or None: a piece whose description is not the
+        shape written, names another key, or whose PDF is not the one stored (files
+        swapped, truncated, edited) is not used, and is rendered again."""
+        if not self.enabled:
+            return None
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            pdf = (self.folder / f"{key}{PIECE}").read_bytes()
+            if not _piece_description_ok(data, key) or _digest(pdf) != data["digest"]:
+                return None
+            result = PieceResult(pdf, data["pages"])
+            for name in PIECE_PARTS:
+                if data[name] == "same":  # the offprint of a piece without links
+                    setattr(result, name, result.pdf)
+                elif data[name]:
+                    part = (self.folder / f"{key}-{name}{PIECE}").read_bytes()
+                    if _digest(part) != data[name]:
+                        return None
+                    setattr(result, name, part)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        result.warnings = data["warnings"]
+        result.findings = [tuple(f) for f in data["findings"]]
+        result.notes = data["notes"]
+        result.anchors = data["anchors"]
+        result.copyfit = data.get("copyfit") if isinstance(data.get("copyfit"), dict) else {}
+        return result
+
+    def store(self, key: str, result: PieceResult) -> None:
+        """Keep a piece; a cache that cannot be written (a full disk, the folder replaced
+        by a file) is given up for this build, which goes on without it."""
+        if not self.enabled:
+            return
+        try:
+            write_atomic(self.folder / f"{key}{PIECE}", result.pdf)
+            stored = {}
+            for name in PIECE_PARTS:
+                data = getattr(result, name)
+                stored[name] = "same" if data == result.pdf else _digest(data) if data else ""
+                if data and data != result.pdf:
+                    write_atomic(self.folder / f"{key}-{name}{PIECE}", data)
+            info = {
+                "key": key,
+                "digest": _digest(result.pdf),
+                "pages": result.pages,
+                **stored,
+                "warnings": result.warnings,
+                "findings": result.findings,
+                "notes": result.notes,
+                "anchors": result.anchors,
+                "copyfit": result.copyfit,
+            }
+            # The description goes last: a piece counts as cached only once it is complete.
+            write_atomic(self.folder / f"{key}.json", json.dumps(info).encode())
+        except OSError as error:
+            self.enabled = False
+            self.problem = f"the piece cache is off for this build: {error.strerror or error}"
+
+    def prune(self, keep: set[str]) -> None:
+        """Remove pieces no output depends on any more."""
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            if path.name.split(".")[0].split("-")[0] not in keep:
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _piece_description_ok(data: object, key: str) -> bool:
+    """Whether a cached piece's description is what :meth:`PieceCache.store` writes."""
+    if not isinstance(data, dict) or data.get("key") != key:
+        return False
+    texts = all(
+        isinstance(data.get(name), list) and all(isinstance(x, str) for x in data[name])
+        for name in ("warnings", "notes")
+    )
+    findings = isinstance(data.get("findings"), list) and all(
+        isinstance(f, list)
+        and len(f) == 3
+        and (f[0] is None or isinstance(f[0], int))
+        and isinstance(f[1], str)
+        and isinstance(f[2], str)
+        for f in data["findings"]
+    )
+    anchors = isinstance(data.get("anchors"), dict) and all(
+        isinstance(k, str) and isinstance(v, int) for k, v in data["anchors"].items()
+    )
+    return (
+        texts
+        and findings
+        and anchors
+        and isinstance(data.get("pages"), int)
+        and data["pages"] >= 0
+        and isinstance(data.get("digest"), str)
+        and all(isinstance(data.get(name), str) for name in PIECE_PARTS)
+    )
