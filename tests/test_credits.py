@@ -103,6 +103,17 @@ def test_final_art_has_no_tag(workspace):
         assert "FPO" not in pdf.pages[0].extract_text()
 
 
+def test_fpo_art_under_the_warn_policy_is_a_warning(workspace):
+    """The format's policy ("allow", "warn", "error") becomes a severity, never "warn"."""
+    from pressroom.preflight import content_findings
+
+    profile = load_profile(workspace.profile("p", FPO_FRONT))
+    formats = Workspace.load(workspace.root).formats
+    for name, severity in (("screen", "warning"), ("print", "error")):
+        (fpo,) = [d for d in content_findings(profile, formats[name]) if "FPO" in d.message]
+        assert fpo.severity == severity
+
+
 def test_an_edition_may_allow_fpo_art_in_print(workspace):
     workspace.profile("p", FPO_FRONT)
     editions = workspace.root / "content" / "editions"

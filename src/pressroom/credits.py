@@ -233,7 +233,7 @@ def image_findings(
                     use.line,
                     where,
                     f"'{name}' is FPO art (for position only){said}; {hint}",
-                    fpo,
+                    "error" if fpo == "error" else "warning",  # the policy, as a severity
                 )
             )
         if entry is not None:
