@@ -82,7 +82,9 @@ def test_fpo_art_on_screen_is_tagged_in_its_corner_and_its_credit_says_so(worksp
     (outcome,) = build(workspace, "p")
     assert outcome.status == "built"
     assert outcome.fpo == ["content/profiles/art.png"]
-    assert any("warning: 'content/profiles/art.png' is FPO art" in m for m in outcome.messages)
+    (fpo,) = [m for m in outcome.messages if "is FPO art" in m]
+    assert "warning: 'content/profiles/art.png' is FPO art" in fpo
+    assert fpo.severity == "warning"  # typed: reports decide by it, not by the text
     with pdfplumber.open(workspace.root / "build" / "p.pdf") as pdf:
         page = pdf.pages[0]
         (art,) = [image for image in page.images if image["width"] > 100]

@@ -69,8 +69,36 @@ def test_template_typo_is_an_error_with_file_and_line(workspace):
     with pytest.raises(LayoutError) as caught:
         render_profile_html(profile, find_layout("typo", profile.workspace))
     assert str(caught.value).endswith(
-        "layouts/typo/profile.html.j2:2: layout 'typo': 'dict object' has no attribute 'titel'"
+        "layouts/typo/profile.html.j2:2: layout 'typo': "
+        "profile has no attribute 'titel'; did you mean 'title'?"
     )
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        (
+            "profile.facts[0].lable",
+            "profile.facts[] has no attribute 'lable'; did you mean 'label'?",
+        ),
+        ("profile.illustration['credti']", "profile.illustration has no attribute 'credti'"),
+        ("format.linx", "format has no attribute 'linx'; did you mean 'links'?"),
+        ("vars.acent", "vars has no attribute 'acent'; did you mean 'accent'?"),
+        ("document.zzz", "document has no attribute 'zzz' (it has: title, author, description"),
+    ],
+)
+def test_an_unknown_attribute_names_the_object_and_the_right_name(workspace, expression, message):
+    child = workspace.root / "layouts" / "typo"
+    child.mkdir(parents=True)
+    (child / "layout.yaml").write_text("name: typo\nextends: magazine\n")
+    # "is defined" still answers, without an error: layouts test for optional things.
+    (child / "profile.html.j2").write_text(
+        "{% if profile.nothing is defined %}no{% endif %}\n{{ " + expression + " }}\n"
+    )
+    profile = load_profile(workspace.profile("p"))
+    with pytest.raises(LayoutError) as caught:
+        render_profile_html(profile, find_layout("typo", profile.workspace))
+    assert "layouts/typo/profile.html.j2:2: layout 'typo': " + message in str(caught.value)
 
 
 def test_profile_html_has_metadata_boxes_and_escaping(workspace):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pypdf
 import pytest
@@ -153,12 +154,16 @@ def test_strict_turns_warnings_into_failures(workspace, monkeypatch):
     ws = Workspace.load(workspace.root)
     (relaxed,) = build_workspace(ws, jobs=1)
     assert relaxed.status == "built"
-    assert any("out of chronological order" in m for m in relaxed.messages)
+    (order,) = [m for m in relaxed.messages if "out of chronological order" in m]
+    assert (order.severity, order.origin) == ("warning", "preflight")  # typed, not read
+    (item,) = json.loads((workspace.root / "build" / "report.json").read_text())["items"]
+    assert {"severity": "warning", "origin": "preflight", "text": order} in item["messages"]
     output = workspace.root / "build" / "p.pdf"
     output.write_bytes(b"previous")
     (strict,) = build_workspace(ws, jobs=1, force=True, strict=True)
     assert strict.status == "failed"
     assert strict.messages[-1] == "preflight failed: nothing written (--strict)"
+    assert strict.messages[-1].is_error and not order.is_error
     assert output.read_bytes() == b"previous"
 
     monkeypatch.chdir(workspace.root)

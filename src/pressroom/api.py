@@ -15,7 +15,6 @@ from .fitting import fit
 from .formats import OutputFormat
 from .layouts import (
     DEFAULT_FORMAT,
-    HtmlDocument,
     find_layout,
     render_profile_html,
     variable_diagnostics,
@@ -23,7 +22,7 @@ from .layouts import (
 )
 from .output import write_atomic
 from .pieces import EditionPlan, load_profiles, render_piece
-from .render import RenderResult, render_document
+from .render import HtmlDocument, RenderResult, render_document
 
 
 def load_profile(path: str | Path, workspace: Workspace | None = None) -> Profile:

@@ -439,12 +439,13 @@ def _preflight_all(workspace: Workspace, jobs: int | None, validate: bool) -> tu
         click.echo(note, err=True)
     for outcome in outcomes:
         for message in outcome.messages:
-            if "preflight:" not in message and outcome.ok:
+            if message.origin != "preflight" and outcome.ok:
                 continue
             click.echo(f"{outcome.item} ({outcome.format}): {message}", err=True)
-            is_error = ": error: " in message or (not outcome.ok and "preflight:" not in message)
+            # What failed an item counts as an error, whatever it was when found.
+            is_error = message.is_error or (not outcome.ok and message.origin != "preflight")
             errors += is_error
-            warnings += not is_error and ": warning: " in message
+            warnings += not is_error and message.severity == "warning"
     return errors, warnings
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .diagnostics import ContentError, Diagnostic
 from .formats import FormatSettings, OutputFormat, resolve_formats
+from .paths import is_within
 from .resources import read_source
 from .stamps import builtin_root  # noqa: F401 (where it always was)
 from .validation import validate
@@ -180,11 +181,7 @@ class Workspace:
         return self.root / "layouts"
 
     def contains(self, path: Path) -> bool:
-        try:
-            path.resolve().relative_to(self.root.resolve())
-        except ValueError:
-            return False
-        return True
+        return is_within(path, self.root)
 
     def profile_paths(self) -> list[Path]:
         """Every profile source in the workspace, in a stable order."""

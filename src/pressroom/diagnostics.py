@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .paths import is_within
+
 Severity = Literal["error", "warning"]
 
 
@@ -44,21 +46,47 @@ class Diagnostic:
         return ": ".join(parts)
 
 
+class Message(str):
+    """One line of a build's report: the text as printed, with how serious it is and
+    where it comes from. Code decides by ``severity`` and ``origin``, never by the words.
+
+    It is a ``str`` so that everything that shows or searches messages reads them as
+    text; the two fields travel with it (through pickling to and from workers too).
+    """
+
+    severity: Severity
+    # "plan" (found before rendering), "see-files" (stands for the files' diagnostics,
+    # reported with them), "render", "preflight", "validation" or "build".
+    origin: str
+
+    def __new__(cls, text: str, severity: Severity = "error", origin: str = "build") -> Message:
+        message = super().__new__(cls, text)
+        message.severity, message.origin = severity, origin
+        return message
+
+    def __reduce__(self):
+        return Message, (str(self), self.severity, self.origin)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"severity": self.severity, "origin": self.origin, "text": str(self)}
+
+
+def warning(text: str, origin: str = "render") -> Message:
+    """A warning as reports print it (``warning: ...``)."""
+    return Message(f"warning: {text}", "warning", origin)
+
+
 def display_path(path: Path, relative_to: Path | None = None) -> str:
     """A path as the user would type it: relative to the workspace or cwd when possible."""
     base = relative_to or Path.cwd()
     try:
-        return Path(os.path.relpath(path, base)).as_posix() if _is_within(path, base) else str(path)
+        return Path(os.path.relpath(path, base)).as_posix() if is_within(path, base) else str(path)
     except ValueError:  # different drives on Windows
         return str(path)
-
-
-def _is_within(path: Path, base: Path) -> bool:
-    try:
-        Path(path).resolve().relative_to(Path(base).resolve())
-    except ValueError:
-        return False
-    return True
 
 
 class PressroomError(Exception):

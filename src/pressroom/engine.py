@@ -11,6 +11,7 @@ content stack). Used by ``pressroom render``; builds have their own long-lived w
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import sys
@@ -64,8 +65,11 @@ class Engine:
 
             return render_document(document, roots, limits)
 
-        plain = SimpleNamespace(**{name: getattr(document, name) for name in _DOCUMENT_FIELDS})
-        plain.output_format = SimpleNamespace(**document.output_format.model_dump())
+        # The document as it is (an HtmlDocument of render, a module the engine loads), but
+        # its format as plain values: unpickling a pydantic model would load pydantic there.
+        plain = dataclasses.replace(
+            document, output_format=SimpleNamespace(**document.output_format.model_dump())
+        )
         limit_values = SimpleNamespace(**limits.model_dump())
         source_date = os.environ.get("SOURCE_DATE_EPOCH")
         try:
@@ -86,20 +90,6 @@ class Engine:
             self.process.join(5)
             if self.process.is_alive():
                 self.process.kill()
-
-
-_DOCUMENT_FIELDS = (
-    "html",
-    "base_url",
-    "stylesheets",
-    "extra_css",
-    "page_css",
-    "metadata",
-    "attachments",
-    "extra_roots",
-    "root",
-    "icc_profile",
-)
 
 
 def _serve(connection) -> None:

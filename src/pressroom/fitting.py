@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .layouts import FittingSpec, HtmlDocument, length_mm
+from .layouts import FittingSpec, length_mm
+from .render import HtmlDocument
 from .variables import Value
 
 

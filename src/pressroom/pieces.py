@@ -20,14 +20,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .anchors import BACK, FRONT
 from .config import Workspace
 from .content import Profile, inspect_profile
-from .diagnostics import ContentError, Diagnostic
+from .diagnostics import ContentError, Diagnostic, Message
 from .editions import Edition, inspect_edition
 from .fitting import fit
 from .layouts import (
-    BACK,
-    FRONT,
     find_layout,
     image_records,
     render_edition_html,
@@ -65,7 +64,7 @@ class PieceResult:
     teaser: bytes = b""  # with PieceSpec.teaser: the one page that goes before the opener
     warnings: list[str] = field(default_factory=list)
     findings: list[tuple[int | None, str, str]] = field(default_factory=list)  # page in piece
-    notes: list[str] = field(default_factory=list)  # content preflight, formatted
+    notes: list[Message] = field(default_factory=list)  # content preflight
     peak_mb: float = 0.0  # peak memory of the process that rendered it
     anchors: dict[str, int] = field(default_factory=dict)  # a picture's id -> page in piece
     copyfit: dict = field(default_factory=dict)  # how its pages filled (render.copyfit)
@@ -389,19 +388,19 @@ class EditionPlan:
         own = self.edition.workspace.formats[self.format].blank_pages
         return self.edition.meta.blank_pages.get(self.format, own) == "drop"
 
-    def messages(self) -> tuple[list[str], list[str]]:
+    def messages(self) -> tuple[list[str], list[Message]]:
         """Warnings (each once) and preflight findings, with edition page numbers."""
         from .preflight import Finding
 
         starts, _ = page_numbers(self.order, self.counts)
         warnings: dict[str, None] = {}
-        findings: list[str] = []
+        findings: list[Message] = []
         for part in self.parts:
             result = self.results[part][1]
             warnings.update(dict.fromkeys(result.warnings))
             first = 1 if part == FRONT else self.back_start if part == BACK else starts[part]
             for page, message, severity in result.findings:
                 number = None if page is None else page + first - 1
-                findings.append(Finding(number, message, severity).format())
+                findings.append(Finding(number, message, severity).as_message())
             findings += result.notes
         return list(warnings), list(dict.fromkeys(findings))

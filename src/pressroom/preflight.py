@@ -21,7 +21,7 @@ from pathlib import Path
 from .config import builtin_root
 from .content import Profile
 from .credits import ImageUse, image_findings, load_ledger, usage_of
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, Message, Severity
 from .formats import OutputFormat
 from .markup import image_references
 
@@ -36,11 +36,14 @@ class Finding:
 
     page: int | None
     message: str
-    severity: str = "warning"
+    severity: Severity = "warning"
 
     def format(self) -> str:
         where = f"page {self.page}: " if self.page else ""
         return f"preflight: {where}{self.severity}: {self.message}"
+
+    def as_message(self) -> Message:
+        return Message(self.format(), self.severity, "preflight")
 
 
 @functools.cache
@@ -149,8 +152,8 @@ class ProfilePreflight:
             not d.is_error for d in self.content
         )
 
-    def messages(self, root: Path) -> list[str]:
-        return [f.format() for f in self.findings] + format_content_findings(self.content, root)
+    def messages(self, root: Path) -> list[Message]:
+        return [f.as_message() for f in self.findings] + format_content_findings(self.content, root)
 
 
 def rendered_findings(result, fmt: OutputFormat) -> list[Finding]:
@@ -171,7 +174,7 @@ def preflight_profile(
     )
 
 
-def format_content_findings(found: list[Diagnostic], root: Path) -> list[str]:
+def format_content_findings(found: list[Diagnostic], root: Path) -> list[Message]:
     """``preflight: file:line: field: error: message``, as build reports carry them."""
     lines = []
     for diagnostic in found:
@@ -179,7 +182,7 @@ def format_content_findings(found: list[Diagnostic], root: Path) -> list[str]:
         if diagnostic.is_error:
             head = text.removesuffix(diagnostic.message)
             text = f"{head}error: {diagnostic.message}"
-        lines.append("preflight: " + text)
+        lines.append(Message("preflight: " + text, diagnostic.severity, "preflight"))
     return lines
 
 

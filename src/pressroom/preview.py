@@ -215,7 +215,7 @@ def _items(workspace, plan, outcomes) -> list[PreviewItem]:
         if outcome.ok and outcome.outputs:
             item.pdf, item.pages = Path(outcome.outputs[0].path), outcome.outputs[0].pages
         else:
-            found = [m for m in outcome.messages if m not in ("content errors", "edition errors")]
+            found = [m for m in outcome.messages if m.origin != "see-files"]
             for path in files:
                 found += by_file.get(Path(path).resolve(), [])
             item.problems = list(dict.fromkeys(found)) or outcome.messages

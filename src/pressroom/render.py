@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .diagnostics import RenderError, display_path
@@ -36,7 +36,31 @@ if TYPE_CHECKING:  # kept out of the import: an engine process loads this module
     from weasyprint.urls import URLFetcher
 
     from .config import Limits
-    from .layouts import HtmlDocument
+    from .formats import OutputFormat
+
+
+def _default_format() -> OutputFormat:
+    from .formats import OutputFormat  # pydantic: not loaded where no one asks for it
+
+    return OutputFormat()
+
+
+@dataclass
+class HtmlDocument:
+    """What the renderer needs: HTML, its base URL, stylesheets, and how to write the PDF."""
+
+    html: str
+    base_url: str
+    stylesheets: list[Path]
+    extra_css: str = ""  # after the layout's stylesheets: variables, the format's rules
+    metadata: dict[str, Any] = field(default_factory=dict)
+    output_format: OutputFormat = field(default_factory=_default_format)
+    attachments: list[Path] = field(default_factory=list)
+    extra_roots: list[Path] = field(default_factory=list)  # declared files outside the workspace
+    root: Path | None = None  # the workspace, for naming files in messages
+    icc_profile: Path | None = None  # a CMYK format's output intent: print colour converts to it
+    # Before the stylesheets: the page variables (size, margins), so a layout's @page wins.
+    page_css: str = ""
 
 
 def confined_fetcher(roots: Sequence[Path], limits: Limits | None = None) -> URLFetcher:

@@ -16,6 +16,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+from .paths import is_within
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 # What Pillow must find in the file, whatever its name says.
 RASTER_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
@@ -74,7 +76,7 @@ def confine(
         resolved = path.resolve()
     except (RuntimeError, OSError) as error:  # a symlink loop, a name too long...
         raise ResourceRefused(f"cannot resolve '{name or path.name}' ({error})") from None
-    if not any(_within(resolved, root) for root in roots):
+    if not any(is_within(resolved, root) for root in roots):
         raise ResourceRefused(f"{subject}outside {getattr(roots, 'area', 'the workspace')}")
     try:
         info = resolved.stat()
@@ -228,11 +230,3 @@ def _svg_problem(data: bytes, name: str) -> str | None:
     if not root.tag.endswith("svg"):
         return f"'{name}' is not an SVG image"
     return None
-
-
-def _within(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True

@@ -135,8 +135,9 @@ def dump_documents(root: Path, out: Path) -> list[Path]:
     with the page numbers of a real build."""
     sys.path.insert(0, str(REPO / "src"))
     from pressroom import load_edition, load_profile
+    from pressroom.anchors import FRONT
     from pressroom.config import Workspace
-    from pressroom.layouts import FRONT, render_edition_html, render_profile_html
+    from pressroom.layouts import render_edition_html, render_profile_html
     from pressroom.pieces import page_numbers
 
     workspace = Workspace.load(root)

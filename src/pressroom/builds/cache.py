@@ -8,6 +8,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from ..diagnostics import Message
 from ..output import write_atomic
 from ..pieces import PieceResult
 
@@ -53,7 +54,7 @@ class PieceCache:
             return None
         result.warnings = data["warnings"]
         result.findings = [tuple(f) for f in data["findings"]]
-        result.notes = data["notes"]
+        result.notes = [Message(text, severity, "preflight") for severity, text in data["notes"]]
         result.anchors = data["anchors"]
         result.copyfit = data.get("copyfit") if isinstance(data.get("copyfit"), dict) else {}
         return result
@@ -78,7 +79,7 @@ class PieceCache:
                 **stored,
                 "warnings": result.warnings,
                 "findings": result.findings,
-                "notes": result.notes,
+                "notes": [[note.severity, str(note)] for note in result.notes],
                 "anchors": result.anchors,
                 "copyfit": result.copyfit,
             }
@@ -106,9 +107,15 @@ def _piece_description_ok(data: object, key: str) -> bool:
     """Whether a cached piece's description is what :meth:`PieceCache.store` writes."""
     if not isinstance(data, dict) or data.get("key") != key:
         return False
-    texts = all(
-        isinstance(data.get(name), list) and all(isinstance(x, str) for x in data[name])
-        for name in ("warnings", "notes")
+    warnings = isinstance(data.get("warnings"), list) and all(
+        isinstance(x, str) for x in data["warnings"]
+    )
+    notes = isinstance(data.get("notes"), list) and all(
+        isinstance(n, list)
+        and len(n) == 2
+        and n[0] in ("error", "warning")
+        and isinstance(n[1], str)
+        for n in data["notes"]
     )
     findings = isinstance(data.get("findings"), list) and all(
         isinstance(f, list)
@@ -122,7 +129,8 @@ def _piece_description_ok(data: object, key: str) -> bool:
         isinstance(k, str) and isinstance(v, int) for k, v in data["anchors"].items()
     )
     return (
-        texts
+        warnings
+        and notes
         and findings
         and anchors
         and isinstance(data.get("pages"), int)

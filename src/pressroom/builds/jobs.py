@@ -11,7 +11,7 @@ from .. import api
 from ..config import Workspace
 from ..content import Profile
 from ..credits import ImageUse, credit_for, load_ledger
-from ..diagnostics import ContentError, PressroomError, display_path
+from ..diagnostics import ContentError, Message, PressroomError, display_path, warning
 from ..output import write_atomic
 
 
@@ -52,7 +52,7 @@ class Outcome:
     status: str  # "built", "cached" or "failed"
     outputs: list[Output] = field(default_factory=list)
     seconds: float = 0.0
-    messages: list[str] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
     peak_mb: float = 0.0  # the peak memory of the process that rendered it
     pieces: dict[str, int] = field(default_factory=dict)  # editions: pieces rendered, cached
     fpo: list[str] = field(default_factory=list)  # FPO art in the outputs (workspace paths)
@@ -74,7 +74,8 @@ class Outcome:
 
 
 def failed_outcome(job: Job, message: str) -> Outcome:
-    return Outcome(job.item, job.kind, job.format, "failed", messages=[message] if message else [])
+    messages = [Message(message, "error", "build")] if message else []
+    return Outcome(job.item, job.kind, job.format, "failed", messages=messages)
 
 
 def execute(root: str, job: Job) -> Outcome:
@@ -87,22 +88,26 @@ def execute(root: str, job: Job) -> Outcome:
         profile = api.load_profile(job.source, workspace)
         result = api.render(profile, job.layout, job.format)
         findings = _preflight(job, workspace, result, profile)
-        outcome.messages = [f"warning: {w}" for w in result.warnings] + findings
+        outcome.messages = [warning(w) for w in result.warnings] + findings
         outcome.fpo = fpo_art(workspace, profile.image_uses())
         outcome.copyfit = result.copyfit
         if not refuse_on_findings(outcome, findings, job.strict):
             outcome.payload = {job.item: (result.pdf, result.pages)}
     except ContentError as error:
         outcome.status = "failed"
-        outcome.messages = [d.format(Path(root)) for d in error.diagnostics if d.is_error]
+        outcome.messages = [
+            Message(d.format(Path(root)), "error", "render")
+            for d in error.diagnostics
+            if d.is_error
+        ]
     except PressroomError as error:
         outcome.status = "failed"
-        outcome.messages = [str(error)]
+        outcome.messages = [Message(str(error), "error", "render")]
     except (MemoryError, RecursionError):
         raise  # the worker says so, and stops
     except Exception as error:
         outcome.status = "failed"
-        outcome.messages = [unexpected(error)]
+        outcome.messages = [Message(unexpected(error), "error", "render")]
     outcome.seconds = time.perf_counter() - started
     return outcome
 
@@ -135,10 +140,12 @@ def write_parts(outcome: Outcome, job: Job, parts: dict[str, tuple[bytes, int]])
             outcome.outputs.append(Output(str(path), pages, len(data)))
     except OSError as error:
         outcome.status = "failed"
-        outcome.messages = [f"cannot write the PDF: {error.strerror or error}"]
+        outcome.messages = [
+            Message(f"cannot write the PDF: {error.strerror or error}", "error", "build")
+        ]
 
 
-def _preflight(job: Job, workspace: Workspace, result, profile: Profile) -> list[str]:
+def _preflight(job: Job, workspace: Workspace, result, profile: Profile) -> list[Message]:
     """Preflight findings for a profile job's PDF and the profile's content, as messages."""
     from ..preflight import preflight_profile  # loads pypdf: only where a job is run
 
@@ -146,14 +153,13 @@ def _preflight(job: Job, workspace: Workspace, result, profile: Profile) -> list
     return checked.messages(workspace.root)
 
 
-def refuse_on_findings(outcome: Outcome, findings: list[str], strict: bool) -> bool:
+def refuse_on_findings(outcome: Outcome, findings: list[Message], strict: bool) -> bool:
     """Preflight errors (or, with ``strict``, warnings) fail the job: nothing is written."""
-    refused = [m for m in findings if ": error: " in m or (strict and ": warning: " in m)]
+    refused = [m for m in findings if m.is_error or (strict and m.severity == "warning")]
     if refused:
         outcome.status = "failed"
-        outcome.messages.append(
-            "preflight failed: nothing written" + (" (--strict)" if strict else "")
-        )
+        text = "preflight failed: nothing written" + (" (--strict)" if strict else "")
+        outcome.messages.append(Message(text, "error", "build"))
     return bool(refused)
 
 

@@ -25,6 +25,45 @@ from ..layouts import find_layout
 from .jobs import Job
 
 
+class InputHash:
+    """One way of hashing inputs, for a job's fingerprint and a piece's key alike: text
+    and files (by content, read once per process while unchanged), in order."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+
+    def add(self, text: str) -> None:
+        self.digest.update(text.encode("utf-8", "surrogateescape") + b"\0")
+
+    def add_file(self, path: Path | None) -> None:
+        self.add(f"{path}:{file_digest(path)}")
+
+    def add_surroundings(self, workspace: Workspace, layouts: set[str]) -> None:
+        """What every output depends on besides its own content: the versions of
+        pressroom and WeasyPrint, ``SOURCE_DATE_EPOCH``, ``pressroom.yaml``, the rights
+        ledger, the built-in fonts, and every file of the layouts (and those they extend)."""
+        self.add(__version__)
+        self.add(weasyprint_version())
+        self.add(os.environ.get("SOURCE_DATE_EPOCH", ""))
+        self.add_file(workspace.root / CONFIG_FILE)
+        self.add(ledger_state(workspace))
+        folders = [builtin_root() / "assets" / "fonts"]
+        for name in sorted(layouts):
+            with contextlib.suppress(PressroomError, OSError):  # the render will report it
+                folders += find_layout(name, workspace).template_dirs
+        for folder in folders:
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                self.add_file(path)
+
+    def copy(self) -> InputHash:
+        copied = InputHash()
+        copied.digest = self.digest.copy()
+        return copied
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
+
+
 def fingerprint(
     workspace: Workspace,
     job: Job,
@@ -33,53 +72,32 @@ def fingerprint(
 ) -> str:
     """A hash of everything that affects a job's outputs.
 
-    The job itself (kind, item, format, layout, output paths), the versions of
-    pressroom and WeasyPrint, ``pressroom.yaml``, ``SOURCE_DATE_EPOCH``, the sources
-    and images of every profile involved (and the edition file and its cover), every
-    file of the layouts they use and the layouts those extend, and the built-in fonts.
-    ``index`` (slug -> profile file) and ``loaded`` (profiles already read, by file)
-    spare reading every profile again for each job.
+    The job itself (kind, item, format, layout, output paths), its surroundings (see
+    :meth:`InputHash.add_surroundings`), and the sources and images of every profile
+    involved (and the edition file and its cover). ``index`` (slug -> profile file) and
+    ``loaded`` (profiles already read, by file) spare reading every profile again.
     """
-    digest = hashlib.sha256()
-
-    def add(text: str) -> None:
-        digest.update(text.encode("utf-8", "surrogateescape") + b"\0")
-
-    def add_file(path: Path | None) -> None:
-        if path is not None:
-            add(f"{path}:{file_digest(path)}")
-
-    add(json.dumps([job.kind, job.item, job.format, job.layout, job.strict], sort_keys=True))
-    add(json.dumps({k: str(v) for k, v in job.outputs.items()}, sort_keys=True))
-    add(__version__)
-    add(weasyprint_version())
-    add(os.environ.get("SOURCE_DATE_EPOCH", ""))
-    add_file(workspace.root / CONFIG_FILE)
-    add(ledger_state(workspace))
-    add_file(job.source)
+    inputs = InputHash()
+    inputs.add(json.dumps([job.kind, job.item, job.format, job.layout, job.strict]))
+    inputs.add(json.dumps({k: str(v) for k, v in job.outputs.items()}, sort_keys=True))
+    inputs.add_file(job.source)
     sources = [job.source] if job.kind == "profile" else []
     layouts = {job.layout or workspace.config.layout}
     if job.kind == "edition":
         edition, _ = inspect_edition(job.source, workspace, index)
         if edition is not None:
             sources = edition.profile_paths
-            add_file(edition.cover_path)
+            inputs.add_file(edition.cover_path)
     loaded = loaded or {}
     for source in sources:
-        add_file(source)
+        inputs.add_file(source)
         profile = loaded[source] if source in loaded else inspect_profile(source, workspace)[0]
         if profile is not None:
-            add_file(profile.illustration_path)
+            inputs.add_file(profile.illustration_path)
             if job.kind == "profile" and not job.layout:
                 layouts = {profile.layout}  # a profile may choose its own layout
-    folders = [builtin_root() / "assets" / "fonts"]
-    for name in sorted(layouts):
-        with contextlib.suppress(PressroomError, OSError):  # the render will report it
-            folders += find_layout(name, workspace).template_dirs
-    for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            add_file(path)
-    return digest.hexdigest()
+    inputs.add_surroundings(workspace, layouts)
+    return inputs.hexdigest()
 
 
 def piece_keys(
@@ -91,33 +109,21 @@ def piece_keys(
 ) -> Callable[[str], str]:
     """For each piece of an edition job, a hash of what it depends on, page numbers aside.
 
-    Every piece: the versions, ``pressroom.yaml``, ``SOURCE_DATE_EPOCH``, the format
-    and layout (every file of it and of the layouts it extends, and the built-in fonts)
-    and the edition's own fields (not its list of profiles). The front: the cover and
-    what the contents show of each profile (its whole file when sources are attached).
-    A profile: its file, its images, and the titles of the profiles it refers to.
+    Every piece: the format and layout, the edition's own fields (not its list of
+    profiles) and the surroundings (:meth:`InputHash.add_surroundings`). The front: the
+    cover and what the contents show of each profile (its whole file when sources are
+    attached). The colophon: what it shows of each picture. A profile: its file, its
+    images, its page budget, and the titles of the profiles it refers to.
     """
-    common = hashlib.sha256()
-
-    def add(digest, text: str) -> None:
-        digest.update(text.encode("utf-8", "surrogateescape") + b"\0")
-
-    add(common, json.dumps([job.format, job.layout, str(edition.source)]))
-    add(common, edition.meta.model_dump_json(exclude={"profiles"}))
-    add(common, __version__ + weasyprint_version() + os.environ.get("SOURCE_DATE_EPOCH", ""))
-    add(common, file_digest(workspace.root / CONFIG_FILE))
-    add(common, ledger_state(workspace))
-    folders = [builtin_root() / "assets" / "fonts"]
-    with contextlib.suppress(PressroomError, OSError):  # the render will report it
-        folders += find_layout(job.layout or workspace.config.layout, workspace).template_dirs
-    for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            add(common, f"{path}:{file_digest(path)}")
+    common = InputHash()
+    common.add(json.dumps([job.format, job.layout, str(edition.source)]))
+    common.add(edition.meta.model_dump_json(exclude={"profiles"}))
+    common.add_surroundings(workspace, {job.layout or workspace.config.layout})
     attach = workspace.formats[job.format].attach_sources
     profiles = {slug: loaded.get(index[slug]) for slug in edition.meta.slugs}
 
     def key(part: str) -> str:
-        digest = common.copy()
+        inputs = common.copy()
         if part == BACK:  # the colophon: what it shows of each picture (pages aside)
             for slug, profile in profiles.items():
                 meta = profile.meta if profile else None
@@ -125,28 +131,27 @@ def piece_keys(
                     (str(u.path), u.field, u.credit, u.status)
                     for u in (profile.image_uses() if profile else [])
                 ]
-                add(digest, json.dumps([slug, meta and (meta.title, meta.lang), uses]))
-            return digest.hexdigest()
+                inputs.add(json.dumps([slug, meta and (meta.title, meta.lang), uses]))
+            return inputs.hexdigest()
         if part == FRONT:
-            add(digest, f"cover:{edition.cover_path}:{file_digest(edition.cover_path)}")
+            inputs.add_file(edition.cover_path)
             for slug, profile in profiles.items():
                 meta = profile.meta if profile else None
                 shown = [slug, meta and (meta.title, meta.dek, meta.kicker, meta.lang, meta.tags)]
-                add(digest, json.dumps(shown, default=str))
+                inputs.add(json.dumps(shown, default=str))
                 if attach:
-                    add(digest, file_digest(index[slug]))
-            return digest.hexdigest()
+                    inputs.add_file(index[slug])
+            return inputs.hexdigest()
         profile = profiles[part]
-        files = [index[part]]
-        add(digest, f"budget:{edition.meta.budgets.get(part)}")  # copyfitting works to it
+        inputs.add(f"budget:{edition.meta.budgets.get(part)}")  # copyfitting works to it
+        inputs.add_file(index[part])
         if profile is not None:
-            files += [profile.illustration_path, *profile.image_paths]
+            for path in [profile.illustration_path, *profile.image_paths]:
+                inputs.add_file(path)
             for slug in profile.meta.related:
                 other = profiles.get(slug)
-                add(digest, json.dumps([slug, other.meta.title if other else None]))
-        for path in files:
-            add(digest, f"{path}:{file_digest(path) if path else ''}")
-        return digest.hexdigest()
+                inputs.add(json.dumps([slug, other.meta.title if other else None]))
+        return inputs.hexdigest()
 
     return key
 

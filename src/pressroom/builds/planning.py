@@ -9,8 +9,9 @@ from pathlib import Path
 
 from ..config import Workspace
 from ..content import Profile, slug_from_path
-from ..diagnostics import ContentError, Diagnostic, PressroomError, display_path
+from ..diagnostics import ContentError, Diagnostic, Message, PressroomError, display_path
 from ..editions import Edition, inspect_edition, inspect_profiles, profile_index
+from ..paths import is_within
 from ..stamps import STAMP_FILE
 from ..yamlsource import load_yaml
 from .cache import CACHE
@@ -70,7 +71,13 @@ def plan_build(
         for name in names:
             if slug in broken:
                 refused.append(
-                    Outcome(slug, "profile", name, "failed", messages=["content errors"])
+                    Outcome(
+                        slug,
+                        "profile",
+                        name,
+                        "failed",
+                        messages=[Message("content errors", "error", "see-files")],
+                    )
                 )
                 continue
             target = workspace.profile_output(slug, name)
@@ -86,14 +93,22 @@ def plan_build(
         if edition is None:
             for name in names or sorted(only) or ["-"]:
                 refused.append(
-                    Outcome(slug, "edition", name, "failed", messages=["edition errors"])
+                    Outcome(
+                        slug,
+                        "edition",
+                        name,
+                        "failed",
+                        messages=[Message("edition errors", "error", "see-files")],
+                    )
                 )
             continue
         bad = [broken[s] for s in edition.meta.slugs if s in broken]
         for name in names:
             if bad:
                 message = f"edition cannot be built: {', '.join(bad)} has errors"
-                refused.append(Outcome(slug, "edition", name, "failed", messages=[message]))
+                refused.append(
+                    Outcome(slug, "edition", name, "failed", [], messages=[Message(message)])
+                )
                 continue
             outputs = {slug: workspace.edition_output(slug, slug, name)}
             for profile_slug in edition.meta.slugs:
@@ -126,7 +141,7 @@ def _append_inside(workspace: Workspace, job: Job, jobs: list, refused: list) ->
     output = workspace.output_dir.resolve()
     for path in job.outputs.values():
         resolved = path.resolve()
-        inside = resolved.is_relative_to(output) and resolved != output
+        inside = is_within(resolved, output) and resolved != output
         own_files = (CACHE, MANIFEST, REPORT, STAMP_FILE)
         own = inside and resolved.relative_to(output).parts[0] in own_files
         if not inside or own:
@@ -134,7 +149,9 @@ def _append_inside(workspace: Workspace, job: Job, jobs: list, refused: list) ->
             message = f"refused: its output '{where}' would be outside the output folder"
             if own:
                 message = f"refused: its output '{where}' would overwrite pressroom's own files"
-            refused.append(Outcome(job.item, job.kind, job.format, "failed", messages=[message]))
+            refused.append(
+                Outcome(job.item, job.kind, job.format, "failed", messages=[Message(message)])
+            )
             return
     jobs.append(job)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Limits, Workspace
-from ..diagnostics import ContentError, PressroomError
+from ..diagnostics import ContentError, Message, PressroomError
 from ..engine import start_workers_server
 from ..pieces import PieceResult, PieceSpec, render_piece
 from .jobs import Job, Outcome, execute, unexpected
@@ -50,11 +50,16 @@ class Task:
 
 @dataclass
 class Failure:
-    """A task that did not produce its result, and why."""
+    """A task that did not produce its result, and why (each reason an error)."""
 
-    messages: list[str]
+    messages: list[Message]
     peak_mb: float = 0.0
     fatal: bool = False  # the worker that ran it must not run another
+
+    def __post_init__(self) -> None:
+        self.messages = [
+            m if isinstance(m, Message) else Message(m, "error", "render") for m in self.messages
+        ]
 
 
 class TaskPool(abc.ABC):
@@ -92,6 +97,12 @@ class LocalPool(TaskPool):
     worker; each worker may use at most ``limits.render_memory_mb``. Either way that
     task fails alone, with a message, a fresh worker replaces the lost one, and the
     others go on.
+
+    Kept rather than pebble's ProcessPool (which has the time limit, the initializer and
+    the forkserver): a task here is prepared only when a worker is free to take it, so
+    an edition's page numbers are guessed as late as possible, and a worker that ran out
+    of memory retires after answering; pebble takes a task's arguments when it is
+    scheduled and retires workers only by count.
     """
 
     def __init__(self, root: str, workers: int, limits: Limits) -> None:

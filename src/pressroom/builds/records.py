@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import Workspace
-from ..diagnostics import display_path
+from ..diagnostics import Message, display_path
 from ..output import write_atomic
 from .jobs import Outcome, Output
 
@@ -74,6 +74,7 @@ def write_report(workspace: Workspace, outcomes: list[Outcome]) -> Path:
                     for out in o.outputs
                 ],
                 "seconds": round(o.seconds, 3),
+                "messages": [m.as_dict() for m in o.messages],
             }
             for o in outcomes
         ],
@@ -95,7 +96,19 @@ def cached_outcome(item: dict, root: Path) -> Outcome:
         item["format"],
         "cached",
         outputs,
-        messages=list(item.get("messages", [])),
+        messages=[_recorded_message(m) for m in item.get("messages", [])],
         fpo=list(item.get("fpo", [])),
         copyfit=dict(item.get("copyfit", {})),
     )
+
+
+def _recorded_message(recorded: object) -> Message:
+    """A message as ``report.json`` keeps it. The stamp is only kept for a build that
+    succeeded, so a message of an older report's shape (text alone) was not an error."""
+    if isinstance(recorded, dict) and recorded.get("severity") in ("error", "warning"):
+        return Message(
+            str(recorded.get("text", "")),
+            recorded["severity"],
+            str(recorded.get("origin", "build")),
+        )
+    return Message(str(recorded), "warning", "build")

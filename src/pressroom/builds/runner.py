@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import stamps
 from ..config import Workspace
 from ..conformance import HOW_TO_GET_IT, ValidatorError, find_verapdf, standard_of, validate
-from ..diagnostics import display_path
+from ..diagnostics import Message, display_path, warning
 from ..distributed import DaskPool
 from ..output import write_atomic
 from .cache import CACHE, PieceCache
@@ -115,7 +115,7 @@ def run_build(
         }
         cache.prune(pieces)
     for note in notes:  # said once, with the first item
-        outcomes[0].messages.append(f"warning: {note}")
+        outcomes[0].messages.append(warning(note, "build"))
     order = {job.key: i for i, job in enumerate(plan.jobs)}
     outcomes.sort(key=lambda o: order.get(f"{o.kind}:{o.item}:{o.format}", len(order)))
     return outcomes
@@ -190,7 +190,8 @@ def validate_outputs(workspace: Workspace, outcomes: list[Outcome], strict: bool
         where = display_path(verdict.path, workspace.root)
         for failure in verdict.failures:
             level = "error" if strict else "warning"
-            outcome.messages.append(f"{where}: {level}: not {verdict.standard}: {failure}")
+            text = f"{where}: {level}: not {verdict.standard}: {failure}"
+            outcome.messages.append(Message(text, level, "validation"))
         if not verdict.passed and strict:
             outcome.status = "failed"
     passed = sum(v.passed for v in verdicts)

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..anchors import BACK, FRONT
 from ..config import Workspace
 from ..content import Profile
-from ..diagnostics import ContentError
+from ..diagnostics import ContentError, Message, warning
 from ..pieces import EditionPlan, PieceSpec
 from .jobs import (
     Job,
@@ -70,7 +70,7 @@ def _piece_done(task: Task, result, editions: dict, pool, cache, hints, finish) 
     elif isinstance(result, Failure):
         part = task.spec.part
         where = PART_NAMES.get(part, f"profile {part}")
-        run.failed = [f"{where}: {m}" for m in result.messages]
+        run.failed = [Message(f"{where}: {m}", m.severity, m.origin) for m in result.messages]
     else:
         if run.plan.unchanged(part := task.spec.part):  # else its key would lie
             cache.store(task.key, result)
@@ -99,7 +99,7 @@ class EditionRun:
     plan: EditionPlan
     loaded: dict[Path, Profile | None] = field(default_factory=dict)  # as the build planned
     pending: int = 0
-    failed: list[str] | None = None
+    failed: list[Message] | None = None
     keys: set[str] = field(default_factory=set)
     peak_mb: float = 0.0
     rendered: int = 0
@@ -116,7 +116,7 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
             specs = plan.wanted()
         except ContentError as error:
             outcome = failed_outcome(run.job, "")
-            outcome.messages = [d.format() for d in error.diagnostics]
+            outcome.messages = [Message(d.format(), d.severity, "plan") for d in error.diagnostics]
             finish(run.job, run.inputs_hash, outcome)
             return
         if not specs:
@@ -154,12 +154,13 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
     try:
         pdf, offprints, pages = plan.assemble()
         warnings, findings = plan.messages()
-        outcome.messages = [f"warning: {w}" for w in warnings] + findings
+        outcome.messages = [warning(w) for w in warnings] + findings
         if not refuse_on_findings(outcome, findings, run.job.strict):
             write_parts(outcome, run.job, {run.job.item: (pdf, pages), **offprints})
     except Exception as error:  # a broken piece must fail this edition, not the build
         outcome.status = "failed"
-        outcome.messages = [f"cannot assemble the edition: {type(error).__name__}: {error}"]
+        text = f"cannot assemble the edition: {type(error).__name__}: {error}"
+        outcome.messages = [Message(text, "error", "build")]
     outcome.seconds = time.monotonic() - run.started
     finish(run.job, run.inputs_hash, outcome, run.keys)
 
