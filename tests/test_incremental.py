@@ -47,10 +47,15 @@ def folio(path, number: int) -> str:
 def test_one_profile_edit_renders_one_piece_and_equals_a_forced_build(tmp_path, fixed_date):
     root = copy_sample(tmp_path / "ws")
     build(root)
+    folder = root / "build" / "2021-winter" / "screen"
+    written = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pdf")}
     source = root / "content" / "profiles" / "wierzbicki.md"
     source.write_text(source.read_text().replace("grudge", "temper"), encoding="utf-8")
     second = build(root)
     assert second.pieces == {"rendered": 1, "cached": 4}  # the colophon too: same credits
+    # Only what changed is written again: the edition and that profile's offprint.
+    rewritten = {p.name for p in folder.glob("*.pdf") if p.stat().st_mtime_ns != written[p.name]}
+    assert rewritten == {"2021-winter.pdf", "wierzbicki.pdf"}
     assert any("temper" in text for text in page_texts(edition_pdf(root, "screen")))
     incremental = outputs(root)
     build(root, force=True, jobs=1)

@@ -29,3 +29,16 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """:func:`write_atomic`, unless ``path`` already holds exactly ``data`` (then the file,
+    and its time, are left alone). An edit to one profile of a large edition leaves most
+    of its offprints as they were: comparing them costs a read from the page cache,
+    writing them a flush to disk each. Returns whether it wrote."""
+    path = Path(path)
+    with contextlib.suppress(OSError):
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    write_atomic(path, data)
+    return True

@@ -12,7 +12,7 @@ from ..config import Workspace
 from ..content import Profile
 from ..credits import ImageUse, credit_for, load_ledger
 from ..diagnostics import ContentError, Message, PressroomError, display_path, warning
-from ..output import write_atomic
+from ..output import write_if_changed
 
 
 @dataclass
@@ -136,7 +136,7 @@ def write_parts(outcome: Outcome, job: Job, parts: dict[str, tuple[bytes, int]])
     try:
         for slug, path in job.outputs.items():
             data, pages = parts[slug]
-            write_atomic(path, data)
+            write_if_changed(path, data)  # an unchanged offprint is not rewritten
             outcome.outputs.append(Output(str(path), pages, len(data)))
     except OSError as error:
         outcome.status = "failed"

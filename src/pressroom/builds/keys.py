@@ -38,7 +38,9 @@ class InputHash:
     def add_file(self, path: Path | None) -> None:
         self.add(f"{path}:{file_digest(path)}")
 
-    def add_surroundings(self, workspace: Workspace, layouts: set[str]) -> None:
+    def add_surroundings(
+        self, workspace: Workspace, layouts: set[str], memo: dict | None = None
+    ) -> None:
         """What every output depends on besides its own content: the versions of
         pressroom and WeasyPrint, ``SOURCE_DATE_EPOCH``, ``pressroom.yaml``, the rights
         ledger, the built-in fonts, and every file of the layouts (and those they extend)."""
@@ -49,8 +51,7 @@ class InputHash:
         self.add(ledger_state(workspace))
         folders = [builtin_root() / "assets" / "fonts"]
         for name in sorted(layouts):
-            with contextlib.suppress(PressroomError, OSError):  # the render will report it
-                folders += find_layout(name, workspace).template_dirs
+            folders += layout_folders(workspace, name, memo)
         for folder in folders:
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
                 self.add_file(path)
@@ -64,11 +65,25 @@ class InputHash:
         return self.digest.hexdigest()
 
 
+def layout_folders(workspace: Workspace, name: str, memo: dict | None = None) -> list[Path]:
+    """The folders of a layout and of those it extends; ``memo``, kept for one build,
+    spares reading every ``layout.yaml`` again for each job (their files are hashed)."""
+    if memo is not None and name in memo:
+        return memo[name]
+    folders: list[Path] = []
+    with contextlib.suppress(PressroomError, OSError):  # the render will report it
+        folders = find_layout(name, workspace).template_dirs
+    if memo is not None:
+        memo[name] = folders
+    return folders
+
+
 def fingerprint(
     workspace: Workspace,
     job: Job,
     index: dict[str, Path] | None = None,
     loaded: dict[Path, Profile | None] | None = None,
+    memo: dict | None = None,
 ) -> str:
     """A hash of everything that affects a job's outputs.
 
@@ -96,7 +111,7 @@ def fingerprint(
             inputs.add_file(profile.illustration_path)
             if job.kind == "profile" and not job.layout:
                 layouts = {profile.layout}  # a profile may choose its own layout
-    inputs.add_surroundings(workspace, layouts)
+    inputs.add_surroundings(workspace, layouts, memo)
     return inputs.hexdigest()
 
 
@@ -106,6 +121,7 @@ def piece_keys(
     edition: Edition,
     index: dict[str, Path],
     loaded: dict[Path, Profile | None],
+    memo: dict | None = None,
 ) -> Callable[[str], str]:
     """For each piece of an edition job, a hash of what it depends on, page numbers aside.
 
@@ -118,7 +134,7 @@ def piece_keys(
     common = InputHash()
     common.add(json.dumps([job.format, job.layout, str(edition.source)]))
     common.add(edition.meta.model_dump_json(exclude={"profiles"}))
-    common.add_surroundings(workspace, {job.layout or workspace.config.layout})
+    common.add_surroundings(workspace, {job.layout or workspace.config.layout}, memo)
     attach = workspace.formats[job.format].attach_sources
     profiles = {slug: loaded.get(index[slug]) for slug in edition.meta.slugs}
 

@@ -27,6 +27,7 @@ class Plan:
     index: dict[str, Path] = field(default_factory=dict)  # profile slug -> file
     profiles: dict[Path, Profile | None] = field(default_factory=dict)  # as loaded when planned
     editions: dict[Path, Edition] = field(default_factory=dict)  # by file, as checked
+    layouts: dict[str, list[Path]] = field(default_factory=dict)  # folders, by layout name
 
 
 class UnknownTarget(PressroomError):

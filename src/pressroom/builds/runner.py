@@ -55,7 +55,7 @@ def run_build(
     outcomes: list[Outcome] = []
     todo: list[tuple[Job, str]] = []
     for job in plan.jobs:
-        inputs_hash = fingerprint(workspace, job, plan.index, plan.profiles)
+        inputs_hash = fingerprint(workspace, job, plan.index, plan.profiles, plan.layouts)
         if (
             not force
             and manifest.get(job.key, {}).get("fingerprint") == inputs_hash
@@ -74,7 +74,8 @@ def run_build(
         # An input edited while the job ran (and maybe edited back) makes the output
         # uncertain: it is written, but not recorded as up to date; the next build redoes it.
         current = (
-            outcome.ok and fingerprint(workspace, job, plan.index, plan.profiles) == inputs_hash
+            outcome.ok
+            and fingerprint(workspace, job, plan.index, plan.profiles, plan.layouts) == inputs_hash
         )
         if current:
             manifest[job.key] = {

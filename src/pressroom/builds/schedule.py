@@ -182,5 +182,5 @@ def _edition_plan(workspace: Workspace, plan: Plan, job: Job, hints) -> EditionP
         for slug, path in plan.index.items()
         if (profile := plan.profiles.get(path)) is not None
     }
-    keys = piece_keys(workspace, job, edition, plan.index, plan.profiles)
+    keys = piece_keys(workspace, job, edition, plan.index, plan.profiles, plan.layouts)
     return EditionPlan(edition, job.format, job.layout, plan.index, related, keys, hints)
