@@ -213,6 +213,26 @@ def test_render_command_matches_the_library_byte_for_byte(workspace, tmp_path):
 
 
 @pytest.mark.slow
+def test_the_engine_stops_when_told_it_is_done(workspace):
+    """The engine process ends on the command's word (it once waited for a pipe that its
+    own copy kept open, and was killed five seconds later: every render paid them)."""
+    from pressroom.config import Workspace
+    from pressroom.content import load_profile, resource_roots
+    from pressroom.engine import Engine
+    from pressroom.layouts import render_profile_html
+
+    profile = load_profile(workspace.profile("p"))
+    ws = Workspace.load(workspace.root)
+    engine = Engine()
+    result = engine.render(render_profile_html(profile), resource_roots(ws), ws.config.limits)
+    assert result.pages >= 1
+    engine.connection.send(None)  # what close() says
+    engine.process.join(60)
+    assert engine.process.exitcode == 0  # it returned by itself: not killed, not crashed
+    engine.close()
+
+
+@pytest.mark.slow
 def test_render_command_reports_an_engine_refusal(workspace, tmp_path):
     folder = workspace.root / "layouts" / "leak"
     folder.mkdir(parents=True)

@@ -11,6 +11,7 @@ content stack). Used by ``pressroom render``; builds have their own long-lived w
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
@@ -52,7 +53,8 @@ class Engine:
             return
         context = multiprocessing.get_context("fork")
         self.connection, there = context.Pipe()
-        self.process = context.Process(target=_serve, args=(there,), daemon=True)
+        # The child closes its copy of this end: else it would never see the pipe close.
+        self.process = context.Process(target=_serve, args=(there, self.connection), daemon=True)
         self.process.start()
         there.close()
 
@@ -85,16 +87,21 @@ class Engine:
         return value
 
     def close(self) -> None:
+        """Tell the engine it is done; one still loading (not needed after all) is stopped."""
         if self.process is not None:
+            with contextlib.suppress(OSError):
+                self.connection.send(None)
             self.connection.close()
-            self.process.join(5)
+            self.process.join(0.5)
             if self.process.is_alive():
                 self.process.kill()
+                self.process.join(5)
 
 
-def _serve(connection) -> None:
+def _serve(connection, parent_end) -> None:
     import importlib
 
+    parent_end.close()
     for name in ENGINE_MODULES:
         importlib.import_module(name)
     from .diagnostics import PressroomError
@@ -102,9 +109,12 @@ def _serve(connection) -> None:
 
     while True:
         try:
-            document, roots, limits, source_date = connection.recv()
-        except (EOFError, OSError):  # closed: done, or not needed (the profile had errors)
+            request = connection.recv()
+        except (EOFError, OSError):  # the command is gone
             break
+        if request is None:  # done, or not needed (the profile had errors)
+            break
+        document, roots, limits, source_date = request
         if source_date is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
