@@ -151,8 +151,8 @@ def dump_documents(root: Path, out: Path) -> list[Path]:
     for item in report["items"]:
         if item["kind"] == "edition":
             counts.update({Path(o["path"]).stem: o["pages"] for o in item["outputs"][1:]})
-    starts, _ = page_numbers(list(edition.meta.profiles), counts)
-    for part in [FRONT, *edition.meta.profiles]:
+    starts, _ = page_numbers(list(edition.meta.slugs), counts)
+    for part in [FRONT, *edition.meta.slugs]:
         documents.append(render_edition_html(edition, profiles, fmt, None, part, starts))
     paths = []
     for index, document in enumerate(documents):

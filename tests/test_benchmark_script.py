@@ -1,0 +1,26 @@
+"""The benchmark script keeps working (it is not run with the tests, so it can rot
+unseen): its workspace builds, and the documents it hands plain WeasyPrint are made."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pressroom import build_workspace
+from pressroom.config import Workspace
+
+from .benchmarks.run import dump_documents, make_workspace
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_benchmark_workspace_builds_and_its_documents_dump(tmp_path):
+    root = tmp_path / "ws"
+    make_workspace(root, 2)
+    outcomes = build_workspace(Workspace.load(root), jobs=2)
+    assert [o.status for o in outcomes] == ["built"] * 3, [o.messages for o in outcomes]
+    paths = dump_documents(root, tmp_path)
+    assert len(paths) == 2 + 3  # each profile alone; the edition's front and two profiles
+    spec = json.loads(paths[-1].read_text())
+    assert "profile-subject-01" in spec["html"] and spec["stylesheets"]
