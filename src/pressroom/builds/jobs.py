@@ -13,6 +13,7 @@ from ..content import Profile
 from ..credits import ImageUse, credit_for, load_ledger
 from ..diagnostics import ContentError, Message, PressroomError, display_path, warning
 from ..output import write_if_changed
+from ..paths import is_within
 
 
 @dataclass
@@ -116,7 +117,10 @@ def unexpected(error: BaseException) -> str:
     """A failure no check foresaw, as one line: what it was and where pressroom was."""
     import traceback
 
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if "pressroom" in f.filename]
+    package = Path(__file__).resolve().parent.parent  # pressroom's own files, wherever it is
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__) if is_within(Path(f.filename), package)
+    ]
     where = f" (in {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
     return f"unexpected error{where}: {type(error).__name__}: {error}; please report it"
 
