@@ -277,7 +277,7 @@ def reference() -> str:
         "",
     ]
     for cls in OBJECTS:
-        about = f" ({_first_line(cls)})" if _own_doc(cls) else ""
+        about = f" ({_about(cls)})" if _about(cls) else ""
         attributes = "; ".join(f"`{f.name}`: {f.metadata['doc']}" for f in dataclasses.fields(cls))
         lines.append(f"- **`{cls.context_name}`**{about}: {attributes}.")
     partials = "; ".join(f"`{name}` expects {text}" for name, text in PARTIAL_PARAMETERS.items())
@@ -287,12 +287,10 @@ def reference() -> str:
     return "\n".join(lines)
 
 
-def _own_doc(cls: type) -> str | None:
-    return cls.__dict__.get("__doc__") if not cls.__doc__.startswith(cls.__name__ + "(") else None
-
-
-def _first_line(cls: type) -> str:
-    return " ".join(cls.__doc__.split())
+def _about(cls: type) -> str:
+    """A class's own docstring on one line; "" for the signature dataclass writes in its place."""
+    doc = cls.__doc__ or ""
+    return "" if doc.startswith(cls.__name__ + "(") else " ".join(doc.split())
 
 
 if __name__ == "__main__":
