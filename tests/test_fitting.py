@@ -18,7 +18,7 @@ from pressroom.cli import main
 from pressroom.config import Workspace
 from pressroom.diagnostics import ContentError, LayoutError
 from pressroom.editions import load_edition
-from pressroom.fitting import describe
+from pressroom.fitting import describe, fit
 from pressroom.layouts import find_layout
 
 from .gallery import make_gallery
@@ -244,3 +244,44 @@ def test_teasers_false_leaves_the_pages_blank(gallery, teased):
     pages = page_texts(teased / "print" / "teased.pdf")
     assert sum(1 for text in pages if not text.strip()) >= 1
     assert not any(text.startswith("GALLERY") and "\u201c" in text for text in pages)
+
+
+def test_an_unstranded_box_stops_the_steps_once_the_last_page_is_not_short():
+    """Each step is a full layout: after the timeline moves into the story, the later
+    steps are tried only while the last page is still short."""
+    from types import SimpleNamespace
+
+    from pressroom.layouts import FittingSpec
+
+    spec = FittingSpec.model_validate(
+        {
+            "short_page": 40,
+            "steps": [
+                {"name": "into the story", "variables": {"timeline_place": "story"}},
+                {"name": "tracking", "variables": {"tracking": "-0.01em"}},
+                {"name": "smaller art", "variables": {"art_height": "92mm"}},
+            ],
+        }
+    )
+
+    def run(fill_after_unstranding: int) -> list[dict]:
+        laid_out = []
+
+        def make(fitted):
+            html = json.dumps(fitted, sort_keys=True)
+            return SimpleNamespace(html=html, extra_css="", page_css="")
+
+        def lay_out(document):
+            fitted = json.loads(document.html)  # the variables make() was given
+            laid_out.append(fitted)
+            stranded = "timeline_place" not in fitted
+            fill = 20 if stranded else fill_after_unstranding
+            copyfit = {"pages": 4, "end_page": 3 if stranded else 4, "last_page_fill": fill}
+            return SimpleNamespace(copyfit=copyfit, pages=4)
+
+        result = fit(make, lay_out, spec)
+        assert result.copyfit["fit"]["result"] == "unstranded"
+        return laid_out
+
+    assert len(run(fill_after_unstranding=55)) == 2  # the first layout and one step
+    assert len(run(fill_after_unstranding=25)) == 4  # still short: every step is tried

@@ -65,8 +65,10 @@ def fit(
                 result = trial
                 report["steps"] = list(tried)
                 report["result"] = outcome
-                if outcome != "unstranded":
-                    break  # fits; an unstranded box may still be pulled back by more steps
+                # Fits; an unstranded box goes on to be pulled back by more steps, but
+                # only while its last page is still short (each try is a full layout).
+                if outcome != "unstranded" or _goal(result.copyfit, spec, budget) is None:
+                    break
         if not report["steps"]:
             report["tried"] = tried
             if tried and budget:  # how far every step together got
