@@ -544,3 +544,37 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
         write_atomic(target, b"%PDF- new but never finished")
     assert target.read_bytes() == b"previous good file"
     assert [p.name for p in tmp_path.iterdir()] == ["out.pdf"]
+
+
+def test_work_done_apart_answers_or_says_why_not():
+    """An edition is assembled in a process of its own, under the workers' memory limit
+    (the main process stays small however large the edition): what it returns, its peak
+    memory, and the reason when it fails."""
+    import operator
+
+    from pressroom.builds.pool import run_apart
+    from pressroom.config import Limits
+    from pressroom.diagnostics import PressroomError
+
+    limits = Limits(render_memory_mb=1500)
+    value, peak_mb = run_apart(limits, operator.add, 2, 3)
+    assert value == 5 and 10 < peak_mb < 1500
+    assert run_apart(limits, os.getpid)[0] != os.getpid()  # really elsewhere
+    with pytest.raises(PressroomError, match=r"ran out of memory \(limits.render_memory_mb = 1500"):
+        run_apart(limits, bytearray, 3 * 1024**3)
+    with pytest.raises(PressroomError, match="ValueError: invalid literal"):
+        run_apart(limits, int, "twelve")
+
+
+def test_a_forced_build_assembles_its_edition_from_stored_pieces(tmp_path):
+    """--force lays every piece out again and stores it: the edition is assembled from
+    the cache's files (not from pieces held in memory), and the next build uses them."""
+    root = copy_sample(tmp_path / "ws")
+    workspace = Workspace.load(root)
+    (outcome,) = build_workspace(workspace, ["2021-winter"], ["screen"], force=True)
+    assert outcome.ok and outcome.pieces["rendered"] >= 5  # more where page counts were guessed
+    cache = root / "build" / ".pressroom-cache"
+    assert len(list(cache.glob("*.json"))) == 5  # front, three profiles, colophon
+    assert outcome.peak_mb > 0  # the assembly's process counted with the pieces'
+    (again,) = build_workspace(workspace, ["2021-winter"], ["screen"])
+    assert again.status == "cached"

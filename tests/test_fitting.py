@@ -285,3 +285,69 @@ def test_an_unstranded_box_stops_the_steps_once_the_last_page_is_not_short():
 
     assert len(run(fill_after_unstranding=55)) == 2  # the first layout and one step
     assert len(run(fill_after_unstranding=25)) == 4  # still short: every step is tried
+
+
+class InlinePool:
+    """Tasks run one by one in this process, in the order they become ready (so that a
+    test can count the layouts a build makes)."""
+
+    def __init__(self, root):
+        self.root, self.pending = str(root), []
+
+    def submit(self, task):
+        self.pending.append(task)
+
+    @property
+    def busy(self):
+        return bool(self.pending)
+
+    def completed(self):
+        from pressroom.builds import run_task
+
+        task = next(t for t in self.pending if t.ready())
+        self.pending.remove(task)
+        yield task, run_task(self.root, task)
+
+    def close(self):
+        pass
+
+
+def test_a_piece_is_fitted_as_its_profiles_own_pdf_in_one_layout(gallery, monkeypatch):
+    """Where a build makes a profile's own PDF in the edition's format and layout, its
+    piece takes the own PDF's fitting in one layout instead of trying the steps again."""
+    import pressroom.api
+    import pressroom.render
+    from pressroom.builds import plan_build, run_build
+
+    (gallery / "content" / "editions" / "shared-fit.yaml").write_text(
+        "title: Shared Fitting\nprofiles: [facts-14]\nformats: [screen]\n"
+    )
+    layouts = []
+    original = pressroom.render.render_document
+
+    def counting(document, *args, **kwargs):
+        if "Shared Fitting" in document.html and 'class="story' in document.html:
+            layouts.append(document)  # a layout of the edition's profile piece
+        return original(document, *args, **kwargs)
+
+    monkeypatch.setattr(pressroom.render, "render_document", counting)
+    monkeypatch.setattr(pressroom.api, "render_document", counting)
+    workspace = Workspace.load(gallery)
+
+    def build(targets):
+        layouts.clear()
+        plan = plan_build(workspace, targets, ["screen"])
+        outcomes = run_build(workspace, plan, force=True, pool=InlinePool(gallery))
+        assert all(o.ok for o in outcomes), [o.messages for o in outcomes]
+        return {o.kind: o for o in outcomes}
+
+    alone = build(["shared-fit"])  # no own PDF in this build: the piece fits itself
+    assert len(layouts) >= 2  # as it was, then with each step it tried
+    fitted_alone = alone["edition"].copyfit["facts-14"]["fit"]
+    both = build(["facts-14", "shared-fit"])
+    assert len(layouts) == 1  # the own PDF decided; the piece is laid out once
+    own, piece = both["profile"].copyfit["fit"], both["edition"].copyfit["facts-14"]["fit"]
+    assert piece["steps"] == own["steps"] == fitted_alone["steps"] == ["timeline set in the story"]
+    assert piece["result"] == own["result"] == "unstranded"
+    laid_out = both["edition"].copyfit["facts-14"]
+    assert laid_out["end_page"] == laid_out["pages"]  # the timeline is not alone at the end

@@ -11,14 +11,13 @@ from .credits import ledger_diagnostics
 from .diagnostics import ContentError, Diagnostic, LayoutError, display_path
 from .editions import Edition, inspect_edition, inspect_profiles, profile_index
 from .engine import Engine
-from .fitting import fit
+from .fitting import fit_profile
 from .formats import OutputFormat
 from .layouts import (
     DEFAULT_FORMAT,
     find_layout,
     render_profile_html,
     variable_diagnostics,
-    variable_values,
 )
 from .output import write_atomic
 from .pieces import EditionPlan, load_profiles, render_piece
@@ -55,12 +54,7 @@ def render(
     notes = _variable_check(variable_diagnostics(chosen, profile.workspace, None, [profile]))
     roots, limits = resource_roots(profile.workspace), profile.workspace.config.limits
     lay_out = engine.render if engine is not None else render_document
-    result = fit(
-        lambda fitted: render_profile_html(profile, chosen, fmt, fitted),
-        lambda document: lay_out(document, roots, limits),
-        chosen.fitting,
-        values=variable_values(chosen, fmt, profile.workspace, profile=profile),
-    )
+    result = fit_profile(profile, chosen, fmt, lambda document: lay_out(document, roots, limits))
     result.warnings[:0] = notes
     return result
 

@@ -12,34 +12,40 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 
 import pikepdf
 
 from .anchors import INTERNAL_LINK
 
+Source = bytes | Path  # a PDF in memory, or in a file (a piece in the build's cache)
+
 
 def assemble(
-    front: bytes,
-    pieces: Sequence[bytes],
-    blank: bytes,
+    front: Source,
+    pieces: Sequence[Source],
+    blank: Source,
     pad: Sequence[bool],
     labels: Sequence[tuple[int, int]] = (),
-    fillers: dict[int, bytes] | None = None,
-) -> bytes:
+    fillers: dict[int, Source] | None = None,
+    output: Path | None = None,
+) -> bytes | None:
     """The edition: ``front``, then each piece, preceded by the blank page where ``pad``.
 
     ``labels``: (page index, folio) where the folios jump (a blank page left out), so
     that viewers number pages as they are printed. ``fillers``: by piece index, a piece of
-    one page (the colophon) that takes that piece's blank page, with its structure."""
+    one page (the colophon) that takes that piece's blank page, with its structure.
+    Returns the PDF's bytes, or writes it to ``output`` (then the pieces' page contents
+    go from their files to that file as it is written, never all held in memory)."""
     fillers = fillers or {}
-    merged = pikepdf.open(io.BytesIO(front))
+    merged = _open(front)
     tree = merged.Root.get("/StructTreeRoot")
     document = _document_element(tree) if tree is not None else None
     parent_nums = list(tree.ParentTree.Nums) if tree is not None else []
     next_key = _next_key(parent_nums)
     names = _named_destinations(merged)
-    opened = [pikepdf.open(io.BytesIO(piece)) for piece in pieces]
-    opened_fillers = {index: pikepdf.open(io.BytesIO(data)) for index, data in fillers.items()}
+    opened = [_open(piece) for piece in pieces]
+    opened_fillers = {index: _open(data) for index, data in fillers.items()}
     opened_blanks: list[pikepdf.Pdf] = []
     for index, (piece, padded) in enumerate(zip(opened, pad, strict=True)):
         if index in opened_fillers:  # a designed page where a blank one would be
@@ -47,7 +53,7 @@ def assemble(
             next_key = _append_pages(merged, filler, document, parent_nums, next_key)
             names += [(name, _copy(merged, dest)) for name, dest in _named_destinations(filler)]
         elif padded:  # a fresh copy each time: a page object can be in the page tree once
-            opened_blanks.append(pikepdf.open(io.BytesIO(blank)))  # open until saved
+            opened_blanks.append(_open(blank))  # open until saved
             merged.pages.append(opened_blanks[-1].pages[0])
             page = merged.pages[-1].obj
             if "/StructParents" in page:  # nothing on it to tag
@@ -75,7 +81,14 @@ def assemble(
         for index, folio in labels:
             nums.extend([index, pikepdf.Dictionary(S=pikepdf.Name.D, St=folio)])
         merged.Root.PageLabels = pikepdf.Dictionary(Nums=nums)
-    return _save(merged)
+    if output is None:
+        return _save(merged)
+    merged.save(output, deterministic_id=True)  # the same bytes as _save's
+    return None
+
+
+def _open(source: Source) -> pikepdf.Pdf:
+    return pikepdf.open(source if isinstance(source, Path) else io.BytesIO(source))
 
 
 def _in_page_order(opened: list, fillers: dict[int, pikepdf.Pdf]) -> list:

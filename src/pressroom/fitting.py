@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .layouts import FittingSpec, length_mm
+from .layouts import FittingSpec, Layout, length_mm, render_profile_html, variable_values
 from .render import HtmlDocument
 from .variables import Value
 
@@ -32,6 +32,7 @@ def fit(
     spec: FittingSpec,
     budget: int | None = None,
     values: dict[str, Any] | None = None,
+    decided: dict | None = None,
 ) -> Any:
     """Lay out ``make({})`` with ``render``, then with fitting steps while it does not fit.
 
@@ -39,7 +40,13 @@ def fit(
     out (a :class:`~pressroom.render.RenderResult`, with ``copyfit``). ``values`` are the
     layout's variables (leading, columns) to count lines with. The result's
     ``copyfit["fit"]`` says what was asked, what was done and how far off it is.
+
+    ``decided``: the ``copyfit["fit"]`` of a fitting already made ({} when none was
+    needed), whose steps are taken as they are, in one layout (an edition's piece set
+    as its profile's own PDF was: see :func:`decision`).
     """
+    if decided is not None:
+        return _as_decided(make, render, spec, decided, values or {})
     document = make({})
     result = render(document)
     values = values or {}
@@ -76,6 +83,42 @@ def fit(
     if budget or goal is not None:
         report["lines"] = _lines(result.copyfit, budget, values)
         report["fits"] = result.pages <= budget if budget else bool(report["steps"])
+        result.copyfit["fit"] = report
+    return result
+
+
+def fit_profile(profile, layout: Layout, output_format, lay_out: Callable[[HtmlDocument], Any]):
+    """A profile on its own (its own PDF), fitted as ``layout`` says; ``lay_out`` renders."""
+    return fit(
+        lambda fitted: render_profile_html(profile, layout, output_format, fitted),
+        lay_out,
+        layout.fitting,
+        values=variable_values(layout, output_format, profile.workspace, profile=profile),
+    )
+
+
+def decision(fit_report: dict | None) -> dict:
+    """What :func:`fit` decided, to be taken as it is elsewhere (``decided``): the reason
+    and the steps taken, or {} when the pages needed no fitting."""
+    if not fit_report:
+        return {}
+    return {k: fit_report[k] for k in ("reason", "steps", "result", "tried") if k in fit_report}
+
+
+def _as_decided(make, render, spec: FittingSpec, decided: dict, values: dict) -> Any:
+    """One layout with the steps ``decided`` took (and the variables of the steps they
+    passed over, which changed nothing), reported as that fitting was."""
+    taken = decided.get("steps") or []
+    fitted: dict[str, Value] = {}
+    steps = [s for s in spec.steps if decided.get("reason") == "budget" or not s.budget_only]
+    for step in steps if taken else []:
+        fitted = {**fitted, **step.variables}
+        if step.name == taken[-1]:
+            break
+    result = render(make(fitted))
+    if decided:
+        report = {**decided, "lines": _lines(result.copyfit, None, values)}
+        report["fits"] = bool(taken)
         result.copyfit["fit"] = report
     return result
 

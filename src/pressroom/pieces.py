@@ -14,6 +14,7 @@ and renders again the pieces whose numbers turned out wrong, until they agree.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -25,7 +26,7 @@ from .config import Workspace
 from .content import Profile, inspect_profile
 from .diagnostics import ContentError, Diagnostic, Message
 from .editions import Edition, inspect_edition
-from .fitting import fit
+from .fitting import decision, fit, fit_profile
 from .layouts import (
     find_layout,
     image_records,
@@ -53,15 +54,23 @@ class PieceSpec:
     index: tuple[tuple[str, str], ...]  # slug -> profile file, for the edition's profiles
     preflight: bool = True
     teaser: bool = False  # also lay out the page facing its opener (see EditionFile.teasers)
+    # Set as the profile's own PDF in this format is (see EditionPlan): its fitting is
+    # decided on that document, and ``own_fit`` carries the decision when it is known
+    # (JSON of fitting.decision; None: the worker decides, as the own PDF would).
+    shared_fit: bool = False
+    own_fit: str | None = field(default=None, compare=False)
 
 
 @dataclass
 class PieceResult:
-    pdf: bytes
+    """A laid-out piece. Its PDFs are bytes as a worker sends them, and the cache's files
+    once the build has stored them (:class:`~pressroom.builds.cache.PieceCache`)."""
+
+    pdf: bytes | Path
     pages: int
-    offprint: bytes = b""  # a profile on its own, links to the rest of the edition inert
-    blank: bytes = b""  # with the front: a page left blank, in the edition's style
-    teaser: bytes = b""  # with PieceSpec.teaser: the one page that goes before the opener
+    offprint: bytes | Path = b""  # a profile on its own, links to the rest of the edition inert
+    blank: bytes | Path = b""  # with the front: a page left blank, in the edition's style
+    teaser: bytes | Path = b""  # with PieceSpec.teaser: the one page that goes before the opener
     warnings: list[str] = field(default_factory=list)
     findings: list[tuple[int | None, str, str]] = field(default_factory=list)  # page in piece
     notes: list[Message] = field(default_factory=list)  # content preflight
@@ -95,14 +104,24 @@ def render_piece(workspace: Workspace, spec: PieceSpec) -> PieceResult:
         document = render_edition_html(edition, profiles, fmt, layout, spec.part, pages)
         result = render_document(document, roots, limits, spec.part == FRONT)
     else:  # a profile, copyfitted to its budget in the edition (or its short page)
+        lay_out = functools.partial(render_document, roots=roots, limits=limits)
+        decided = None
+        if spec.shared_fit:  # fitted as its own PDF is, in one layout
+            own = spec.own_fit
+            decided = (
+                json.loads(own)
+                if own
+                else decision(fit_profile(profiles[0], layout, fmt, lay_out).copyfit.get("fit"))
+            )
         result = fit(
             lambda fitted: render_edition_html(
                 edition, profiles, fmt, layout, spec.part, pages, fitted
             ),
-            lambda document: render_document(document, roots, limits),
+            lay_out,
             layout.fitting,
             edition.meta.budgets.get(spec.part),
             variable_values(layout, fmt, workspace, edition, profiles[0]),
+            decided,
         )
     piece = PieceResult(result.pdf, result.pages, blank=result.blank, anchors=result.anchors)
     piece.copyfit = result.copyfit if not everyone else {}
@@ -142,6 +161,10 @@ def _needed(spec: PieceSpec, edition: Edition) -> list[str]:
     """A profile piece needs its profile and the ones it refers to (their titles)."""
     pages = dict(spec.pages)
     return [spec.part, *(s for s in edition.meta.slugs if s in pages and s != spec.part)]
+
+
+def _call(function: Callable, *args):
+    return function(*args)
 
 
 def load_profiles(paths: Iterable[Path], workspace: Workspace) -> list[Profile]:
@@ -205,6 +228,7 @@ class EditionPlan:
         content_key: Callable[[str], str],
         hints: dict[str, int] | None = None,
         preflight: bool = True,
+        shared: Iterable[str] = (),
     ) -> None:
         self.edition = edition
         self.format = format_name
@@ -231,6 +255,14 @@ class EditionPlan:
         self.results: dict[str, tuple[PieceSpec, PieceResult]] = {}
         self.preflight = preflight
         self.rounds = 0
+        # Profiles fitted as their own PDF in this format is (its layout, no budget, no
+        # variables from the edition): one decision, so the offprint and the own PDF
+        # agree and a piece takes one layout, not one per step tried.
+        self.shared = set(shared) - set(edition.meta.budgets)
+        if edition.meta.variables:
+            self.shared = set()
+        self.own_fits: dict[str, str] = {}  # slug -> JSON of the own PDF's decision
+        self.awaiting: set[str] = set()  # slugs whose own PDF is being laid out now
 
     def spec(self, part: str) -> PieceSpec:
         starts, _ = page_numbers(self.order, self.counts)
@@ -246,6 +278,8 @@ class EditionPlan:
             self.index,
             self.preflight,
             part in self._teased,
+            part in self.shared,
+            self.own_fits.get(part),
         )
 
     @property
@@ -294,7 +328,9 @@ class EditionPlan:
 
     def key(self, spec: PieceSpec) -> str:
         """The cache key of a piece: its content key and the numbers it prints."""
-        text = json.dumps([self.content_keys[spec.part], spec.pages, spec.preflight, spec.teaser])
+        text = json.dumps(
+            [self.content_keys[spec.part], spec.pages, spec.preflight, spec.teaser, spec.shared_fit]
+        )
         return hashlib.sha256(text.encode()).hexdigest()
 
     def wanted(self) -> list[PieceSpec]:
@@ -340,8 +376,12 @@ class EditionPlan:
     def _part_key(self, part: str) -> str:
         return f"{self.edition.slug}:{self.format}:{part}"
 
-    def assemble(self) -> tuple[bytes, dict[str, tuple[bytes, int]], int]:
-        """The edition's PDF, each profile's offprint (PDF, pages), and the page count."""
+    def assemble(
+        self, output: Path | None = None, run: Callable | None = None
+    ) -> tuple[bytes | None, dict[str, tuple[bytes | Path, int]], int]:
+        """The edition's PDF (bytes, or None once written to ``output``), each profile's
+        offprint (PDF bytes or file, pages), and the page count. ``run(function, *args)``
+        calls the assembly (a build runs it in a process of its own), else it runs here."""
         from .assembly import assemble
 
         starts, pad = page_numbers(self.order, self.counts)
@@ -369,13 +409,15 @@ class EditionPlan:
                 physical += self.counts[slug] + (index in fillers)
             total -= sum(pad.values()) - len(fillers)
             pad = {slug: index in fillers for index, slug in enumerate(self.order)}
-        pdf = assemble(
+        pdf = (run or _call)(
+            assemble,
             front.pdf,
             [p.pdf for p in [*pieces, *back]],
             front.blank,
             [pad[s] for s in self.order] + [False] * len(back),
             labels,
             fillers,
+            output,
         )
         offprints = {
             slug: (self.results[slug][1].offprint, self.counts[slug]) for slug in self.order

@@ -12,6 +12,7 @@ import logging
 import mimetypes
 import os
 import re
+import threading
 import uuid
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -191,7 +192,8 @@ def render_document(
 
     area = getattr(roots, "area", "the workspace")  # how refusals name where files may be
     fetcher = confined_fetcher(Roots([*roots, *document.extra_roots], area), limits)
-    fonts = _shared_fonts() if REUSE_STYLESHEETS else font_configuration()
+    fonts = _shared_fonts() if _reusing() else font_configuration()
+    kept = _warm.stylesheets if _reusing() else {}
     colors: dict = {}  # filled by @color-profile rules (the CMYK output intent)
     shared = {"url_fetcher": fetcher, "font_config": fonts, "color_profiles": colors}
     with _weasyprint_warnings() as warnings:
@@ -201,8 +203,8 @@ def render_document(
                 stylesheets.append(weasyprint.CSS(string=document.page_css, **shared))
             for path in document.stylesheets:
                 key = _stylesheet_key(path, [*roots, *document.extra_roots], limits)
-                if key in _STYLESHEETS:
-                    sheet, sheet_colors, sheet_warnings = _STYLESHEETS[key]
+                if key in kept:
+                    sheet, sheet_colors, sheet_warnings = kept[key]
                     colors.update(sheet_colors)
                     warnings += sheet_warnings
                     stylesheets.append(sheet)
@@ -211,8 +213,8 @@ def render_document(
                 stylesheets.append(weasyprint.CSS(filename=str(path), **shared))
                 # Parse warnings name a line and column; say which file they are in.
                 warnings[seen:] = [_locate(w, path, document.root) for w in warnings[seen:]]
-                if REUSE_STYLESHEETS:
-                    _STYLESHEETS[key] = (stylesheets[-1], dict(colors), warnings[seen:])
+                if key is not None:
+                    kept[key] = (stylesheets[-1], dict(colors), warnings[seen:])
             if document.extra_css:
                 stylesheets.append(weasyprint.CSS(string=document.extra_css, **shared))
             options = {
@@ -272,11 +274,24 @@ def _is_footnote_bug(error: Exception) -> bool:
 
 # Build workers render document after document with the same layout: they keep
 # each parsed stylesheet (and the fonts its @font-face rules loaded) instead of
-# parsing it again, about a tenth of a profile's render. Off by default: a process
-# that lives on while files change (an editor's session) re-reads every time.
-REUSE_STYLESHEETS = False
-_STYLESHEETS: dict[tuple, tuple] = {}
-_FONTS: list = []
+# parsing it again, about a tenth of a profile's render, for as long as one build
+# lasts (see keep_warm). Off by default: a process that lives on while files change
+# (an editor's session) re-reads every time. Per thread: a Dask worker may run
+# several tasks at once, and a font configuration is not shared between threads.
+_warm = threading.local()
+
+
+def keep_warm(build: str) -> None:
+    """Keep parsed stylesheets and loaded fonts from one render to the next in this
+    thread, for the build named ``build``. A task of another build starts afresh: a
+    worker that outlives a build (a Dask worker, the preview's pool) must not keep a
+    font or stylesheet that was edited in between."""
+    if getattr(_warm, "build", None) != build:
+        _warm.build, _warm.stylesheets, _warm.fonts = build, {}, None
+
+
+def _reusing() -> bool:
+    return getattr(_warm, "build", None) is not None
 
 
 def font_configuration():
@@ -296,13 +311,13 @@ def font_configuration():
 
 
 def _shared_fonts():
-    if not _FONTS:
-        _FONTS.append(font_configuration())
-    return _FONTS[0]
+    if _warm.fonts is None:
+        _warm.fonts = font_configuration()
+    return _warm.fonts
 
 
 def _stylesheet_key(path: Path, roots: Sequence[Path], limits: Limits | None) -> tuple | None:
-    if not REUSE_STYLESHEETS:
+    if not _reusing():
         return None
     try:
         info = path.stat()

@@ -25,29 +25,31 @@ PIECE = ".piece.pdf-part"  # PDFs, but not outputs: globbing the build folder fo
 class PieceCache:
     """Rendered pieces of editions, by cache key, in the build folder."""
 
-    def __init__(self, folder: Path, enabled: bool = True) -> None:
+    def __init__(self, folder: Path, read: bool = True) -> None:
         self.folder = folder
-        self.enabled = enabled
+        self.read = read  # False (--force): every piece is laid out again, and stored
+        self.enabled = True
         self.problem: str | None = None  # why the cache was given up, if it was
 
     def load(self, key: str) -> PieceResult | None:
-        """The piece stored under ``key``, or None: a piece whose description is not the
-        shape written, names another key, or whose PDF is not the one stored (files
-        swapped, truncated, edited) is not used, and is rendered again."""
-        if not self.enabled:
+        """The piece stored under ``key``, its PDFs as the cache's files, or None: a piece
+        whose description is not the shape written, names another key, or whose PDF is
+        not the one stored (files swapped, truncated, edited) is not used, and is
+        rendered again."""
+        if not (self.read and self.enabled):
             return None
         try:
             data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            pdf = (self.folder / f"{key}{PIECE}").read_bytes()
-            if not _piece_description_ok(data, key) or _digest(pdf) != data["digest"]:
+            path = self.folder / f"{key}{PIECE}"
+            if not _piece_description_ok(data, key) or _file_digest(path) != data["digest"]:
                 return None
-            result = PieceResult(pdf, data["pages"])
+            result = PieceResult(path, data["pages"])
             for name in PIECE_PARTS:
                 if data[name] == "same":  # the offprint of a piece without links
                     setattr(result, name, result.pdf)
                 elif data[name]:
-                    part = (self.folder / f"{key}-{name}{PIECE}").read_bytes()
-                    if _digest(part) != data[name]:
+                    part = self.folder / f"{key}-{name}{PIECE}"
+                    if _file_digest(part) != data[name]:
                         return None
                     setattr(result, name, part)
         except (OSError, ValueError, KeyError, TypeError):
@@ -60,18 +62,24 @@ class PieceCache:
         return result
 
     def store(self, key: str, result: PieceResult) -> None:
-        """Keep a piece; a cache that cannot be written (a full disk, the folder replaced
-        by a file) is given up for this build, which goes on without it."""
-        if not self.enabled:
+        """Keep a piece; from then on its PDFs are the cache's files, not bytes held in
+        memory (an edition of hundreds of profiles is assembled from files). A cache that
+        cannot be written (a full disk, the folder replaced by a file) is given up for
+        this build, which goes on without it, holding its pieces in memory."""
+        if not self.enabled or not isinstance(result.pdf, bytes):
             return
         try:
-            write_atomic(self.folder / f"{key}{PIECE}", result.pdf)
+            files = {"pdf": self.folder / f"{key}{PIECE}"}
+            write_atomic(files["pdf"], result.pdf)
             stored = {}
             for name in PIECE_PARTS:
                 data = getattr(result, name)
                 stored[name] = "same" if data == result.pdf else _digest(data) if data else ""
                 if data and data != result.pdf:
-                    write_atomic(self.folder / f"{key}-{name}{PIECE}", data)
+                    files[name] = self.folder / f"{key}-{name}{PIECE}"
+                    write_atomic(files[name], data)
+                elif data:
+                    files[name] = files["pdf"]
             info = {
                 "key": key,
                 "digest": _digest(result.pdf),
@@ -85,6 +93,8 @@ class PieceCache:
             }
             # The description goes last: a piece counts as cached only once it is complete.
             write_atomic(self.folder / f"{key}.json", json.dumps(info).encode())
+            for name, path in files.items():
+                setattr(result, name, path)
         except OSError as error:
             self.enabled = False
             self.problem = f"the piece cache is off for this build: {error.strerror or error}"
@@ -101,6 +111,11 @@ class PieceCache:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _piece_description_ok(data: object, key: str) -> bool:

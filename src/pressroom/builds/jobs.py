@@ -135,13 +135,19 @@ def write_outputs(outcome: Outcome, job: Job) -> None:
     write_parts(outcome, job, payload)
 
 
-def write_parts(outcome: Outcome, job: Job, parts: dict[str, tuple[bytes, int]]) -> None:
-    """Write each output of a job (slug -> PDF and pages) atomically, or fail it saying why."""
+def write_parts(
+    outcome: Outcome, job: Job, parts: dict[str, tuple[bytes | Path, int]], moved: str = ""
+) -> None:
+    """Write each output of a job (slug -> PDF and pages) atomically, or fail it saying why.
+
+    A PDF may be a file (a piece in the cache: copied; the part ``moved``, written for
+    this output: renamed into place)."""
     try:
         for slug, path in job.outputs.items():
             data, pages = parts[slug]
-            write_if_changed(path, data)  # an unchanged offprint is not rewritten
-            outcome.outputs.append(Output(str(path), pages, len(data)))
+            size = data.stat().st_size if isinstance(data, Path) else len(data)
+            write_if_changed(path, data, move=slug == moved)  # unchanged: not rewritten
+            outcome.outputs.append(Output(str(path), pages, size))
     except OSError as error:
         outcome.status = "failed"
         outcome.messages = [

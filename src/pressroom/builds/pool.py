@@ -32,6 +32,9 @@ class Task:
     # The build's SOURCE_DATE_EPOCH travels with the task: a worker's own environment
     # is the one its server started with (or another machine's).
     source_date: str | None = field(default_factory=lambda: os.environ.get("SOURCE_DATE_EPOCH"))
+    # Which build it is part of: a worker keeps stylesheets and fonts warm within one
+    # build, and starts afresh for the next (render.keep_warm).
+    build: str = ""
     # Fills in spec and key when the task starts, with the page counts known by then
     # (a guess made later is more often right: fewer pieces are laid out twice).
     # It returns None while a guess would be poor (the edition's front, whose length
@@ -204,16 +207,60 @@ class LocalPool(TaskPool):
         self.running.clear()
 
 
-def _worker(root: str, connection, memory_mb: int) -> None:
-    """A render process: cap its memory, then run tasks until told to stop."""
+def run_apart(limits: Limits, function: Callable, *args) -> tuple[object, float]:
+    """``function(*args)`` in a process of its own, forked from the workers' server and
+    under their memory limit; its result and that process's peak memory (MB), or a
+    :class:`PressroomError` saying why not.
+
+    For work whose memory grows with an edition (assembling its pages): the main
+    process, which holds the build's state and feeds the workers, stays as small for
+    300 profiles as for 10, and the work has a limit it fails alone at."""
+    context = start_workers_server()
+    here, there = context.Pipe()
+    process = context.Process(
+        target=_apart, args=(there, limits.render_memory_mb, function, args), daemon=True
+    )
+    process.start()
+    there.close()
+    try:
+        kind, value, peak_mb = here.recv()
+    except (EOFError, OSError):
+        process.join(5)
+        raise PressroomError(
+            f"the process ended without a result (exit code {process.exitcode}); killed by "
+            f"the system, often for memory (limits.render_memory_mb = {limits.render_memory_mb})"
+        ) from None
+    finally:
+        here.close()
+    process.join(5)
+    if kind == "error":
+        raise PressroomError(value)
+    return value, peak_mb
+
+
+def _apart(connection, memory_mb: int, function: Callable, args: tuple) -> None:
+    _cap_memory(memory_mb)
+    try:
+        answer = ("done", function(*args))
+    except MemoryError:
+        answer = ("error", f"ran out of memory (limits.render_memory_mb = {memory_mb})")
+    except Exception as error:
+        answer = ("error", f"{type(error).__name__}: {error}")
+    connection.send((*answer, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    connection.close()
+
+
+def _cap_memory(memory_mb: int) -> None:
     try:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ValueError, OSError):  # a smaller hard limit is already set: keep it
         pass
-    from .. import render
 
-    render.REUSE_STYLESHEETS = True  # this process lives for one build: inputs stay put
+
+def _worker(root: str, connection, memory_mb: int) -> None:
+    """A render process: cap its memory, then run tasks until told to stop."""
+    _cap_memory(memory_mb)
     while True:
         try:
             task = connection.recv()
@@ -242,6 +289,10 @@ def run_task(root: str, task: Task) -> Outcome | PieceResult | Failure:
         os.environ.pop("SOURCE_DATE_EPOCH", None)
     else:
         os.environ["SOURCE_DATE_EPOCH"] = task.source_date
+    if task.build:
+        from .. import render
+
+        render.keep_warm(task.build)
     if task.spec is None:
         result = execute(root, task.job)
     else:

@@ -14,6 +14,7 @@ from ..config import Workspace
 from ..conformance import HOW_TO_GET_IT, ValidatorError, find_verapdf, standard_of, validate
 from ..diagnostics import Message, display_path, warning
 from ..distributed import DaskPool
+from ..fitting import decision
 from ..output import write_atomic
 from .cache import CACHE, PieceCache
 from .jobs import Job, Outcome, Output
@@ -51,23 +52,11 @@ def run_build(
     hints: dict[str, int] = manifest.get(PAGE_HINTS, {})  # kept by --force: only guesses
     if force:
         manifest = {PAGE_HINTS: hints}
-    cache = PieceCache(workspace.output_dir / CACHE, enabled=not force)
-    outcomes: list[Outcome] = []
-    todo: list[tuple[Job, str]] = []
-    for job in plan.jobs:
-        inputs_hash = fingerprint(workspace, job, plan.index, plan.profiles, plan.layouts)
-        if (
-            not force
-            and manifest.get(job.key, {}).get("fingerprint") == inputs_hash
-            and all(path.is_file() for path in job.outputs.values())
-        ):
-            cached = Outcome(job.item, job.kind, job.format, "cached")
-            cached.outputs = [Output(**o) for o in manifest[job.key]["outputs"]]
-            outcomes.append(cached)
-            if on_outcome:
-                on_outcome(cached)
-        else:
-            todo.append((job, inputs_hash))
+    cache = PieceCache(workspace.output_dir / CACHE, read=not force)
+    outcomes, todo, fits = _up_to_date(workspace, plan, manifest, force)
+    if on_outcome:
+        for cached in outcomes:
+            on_outcome(cached)
 
     def finish(job: Job, inputs_hash: str, outcome: Outcome, pieces: list[str] = ()) -> None:
         outcomes.append(outcome)
@@ -83,13 +72,15 @@ def run_build(
                 "outputs": [asdict(o) for o in outcome.outputs],
                 "pieces": sorted(pieces),
             }
+            if job.kind == "profile" and outcome.copyfit:  # for the pieces set as it is
+                manifest[job.key]["fit"] = decision(outcome.copyfit.get("fit"))
         else:
             manifest.pop(job.key, None)
         if on_outcome:
             on_outcome(outcome)
 
     if todo and pool is not None:
-        run_tasks(workspace, plan, todo, pool, cache, hints, finish)
+        run_tasks(workspace, plan, todo, pool, cache, hints, finish, fits)
         manifest[PAGE_HINTS] = hints
     elif todo:
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) * 8))
@@ -99,7 +90,7 @@ def run_build(
         else:
             pool = LocalPool(str(workspace.root), workers, limits)
         with pool:
-            run_tasks(workspace, plan, todo, pool, cache, hints, finish)
+            run_tasks(workspace, plan, todo, pool, cache, hints, finish, fits)
         manifest[PAGE_HINTS] = hints
     outcomes += plan.refused
     notes = [cache.problem] if cache.problem else []
@@ -120,6 +111,30 @@ def run_build(
     order = {job.key: i for i, job in enumerate(plan.jobs)}
     outcomes.sort(key=lambda o: order.get(f"{o.kind}:{o.item}:{o.format}", len(order)))
     return outcomes
+
+
+def _up_to_date(workspace: Workspace, plan: Plan, manifest: dict, force: bool):
+    """The jobs whose outputs are up to date (as outcomes), the others (with their input
+    hash) to run, and the fitting the up-to-date own PDFs took, by job key."""
+    outcomes: list[Outcome] = []
+    todo: list[tuple[Job, str]] = []
+    fits: dict[str, dict] = {}
+    for job in plan.jobs:
+        inputs_hash = fingerprint(workspace, job, plan.index, plan.profiles, plan.layouts)
+        entry = manifest.get(job.key, {})
+        if (
+            not force
+            and entry.get("fingerprint") == inputs_hash
+            and all(path.is_file() for path in job.outputs.values())
+        ):
+            cached = Outcome(job.item, job.kind, job.format, "cached")
+            cached.outputs = [Output(**o) for o in entry["outputs"]]
+            if isinstance(entry.get("fit"), dict):
+                fits[job.key] = entry["fit"]
+            outcomes.append(cached)
+        else:
+            todo.append((job, inputs_hash))
+    return outcomes, todo, fits
 
 
 def build_workspace(

@@ -4,7 +4,9 @@ round by round, until every piece agrees on the page numbers; then assemble."""
 from __future__ import annotations
 
 import functools
+import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from ..anchors import BACK, FRONT
 from ..config import Workspace
 from ..content import Profile
 from ..diagnostics import ContentError, Message, warning
+from ..fitting import decision
+from ..output import scratch_file
 from ..pieces import EditionPlan, PieceSpec
 from .jobs import (
     Job,
@@ -24,22 +28,32 @@ from .jobs import (
 )
 from .keys import piece_keys
 from .planning import Plan
-from .pool import Failure, Task, TaskPool
+from .pool import Failure, Task, TaskPool, run_apart
 
 
-def run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish) -> None:
-    """Feed the pool: profile jobs as they are, editions piece by piece, round by round."""
+def run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish, fits=None) -> None:
+    """Feed the pool: profile jobs as they are, editions piece by piece, round by round.
+
+    ``fits``: by profile job key, the fitting decided for an own PDF that is up to date
+    (a piece fitted as its own PDF takes it instead of deciding again)."""
     editions: dict[str, EditionRun] = {}
+    running = {job.key for job, _ in todo}
+    build = uuid.uuid4().hex  # workers keep stylesheets and fonts warm for this build
     for job, inputs_hash in todo:  # editions first: their fronts set every page number
         if job.kind == "edition":
-            run = EditionRun(
-                job, inputs_hash, _edition_plan(workspace, plan, job, hints), plan.profiles
-            )
+            edition_plan = _edition_plan(workspace, plan, job, hints)
+            for slug in edition_plan.shared:
+                key = f"profile:{slug}:{job.format}"
+                if key in running:  # its pieces wait for the own PDF's decision
+                    edition_plan.awaiting.add(slug)
+                elif (fits or {}).get(key) is not None:
+                    edition_plan.own_fits[slug] = json.dumps(fits[key])
+            run = EditionRun(job, inputs_hash, edition_plan, plan.profiles, build=build)
             editions[job.key] = run
             _advance(run, pool, cache, hints, finish)
     for job, _ in todo:
         if job.kind == "profile":
-            pool.submit(Task(job))
+            pool.submit(Task(job, build=build))
     hashes = {job.key: inputs_hash for job, inputs_hash in todo}
     while pool.busy:
         for task, result in pool.completed():
@@ -54,6 +68,11 @@ def _profile_done(task: Task, result, editions: dict, hashes: dict, finish) -> N
     if isinstance(result, Outcome) and result.ok:
         for run in editions.values():  # a profile alone: a hint for its piece
             run.plan.suggest(task.job.item, result.pages)
+    for run in editions.values():  # its fitting, for the pieces set as it is
+        if run.job.format == task.job.format and task.job.item in run.plan.awaiting:
+            run.plan.awaiting.discard(task.job.item)
+            if isinstance(result, Outcome) and result.copyfit:
+                run.plan.own_fits[task.job.item] = json.dumps(decision(result.copyfit.get("fit")))
     outcome = result if isinstance(result, Outcome) else failed_outcome(task.job, "")
     if isinstance(result, Failure):
         outcome.messages = result.messages
@@ -105,6 +124,7 @@ class EditionRun:
     rendered: int = 0
     cached: int = 0
     started: float = field(default_factory=time.monotonic)
+    build: str = ""  # the build's name for its tasks (Task.build)
 
 
 def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
@@ -132,7 +152,8 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
                 run.cached += 1
         if missing:
             for spec, _ in missing:
-                pool.submit(Task(run.job, prepare=functools.partial(_prepare, plan, spec.part)))
+                prepare = functools.partial(_prepare, plan, spec.part)
+                pool.submit(Task(run.job, build=run.build, prepare=prepare))
             run.pending = len(missing)
             run.rendered += len(missing)
             return
@@ -152,17 +173,30 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
         if slug in plan.order and spec_result[1].copyfit
     }
     try:
-        pdf, offprints, pages = plan.assemble()
-        warnings, findings = plan.messages()
-        outcome.messages = [warning(w) for w in warnings] + findings
-        if not refuse_on_findings(outcome, findings, run.job.strict):
-            write_parts(outcome, run.job, {run.job.item: (pdf, pages), **offprints})
+        # Written beside the output as it is assembled, then moved into place (unless
+        # preflight refuses it, or it is the same as the output already there).
+        with scratch_file(run.job.outputs[run.job.item]) as edition_pdf:
+            apart = functools.partial(_assemble_apart, run, edition.workspace.config.limits)
+            _, offprints, pages = plan.assemble(edition_pdf, apart)
+            warnings, findings = plan.messages()
+            outcome.messages = [warning(w) for w in warnings] + findings
+            if not refuse_on_findings(outcome, findings, run.job.strict):
+                parts = {run.job.item: (edition_pdf, pages), **offprints}
+                write_parts(outcome, run.job, parts, moved=run.job.item)
     except Exception as error:  # a broken piece must fail this edition, not the build
         outcome.status = "failed"
         text = f"cannot assemble the edition: {type(error).__name__}: {error}"
         outcome.messages = [Message(text, "error", "build")]
+    outcome.peak_mb = run.peak_mb  # the assembly's too
     outcome.seconds = time.monotonic() - run.started
     finish(run.job, run.inputs_hash, outcome, run.keys)
+
+
+def _assemble_apart(run: EditionRun, limits, function, *args):
+    """The assembly in a process of its own (its memory grows with the edition)."""
+    value, peak_mb = run_apart(limits, function, *args)
+    run.peak_mb = max(run.peak_mb, peak_mb)
+    return value
 
 
 PART_NAMES = {FRONT: "front (cover and contents)", BACK: "colophon (credits page)"}
@@ -170,6 +204,8 @@ PART_NAMES = {FRONT: "front (cover and contents)", BACK: "colophon (credits page
 
 def _prepare(plan: EditionPlan, part: str) -> tuple[PieceSpec, str] | None:
     if part != FRONT and FRONT in plan.unhinted and FRONT not in plan.known:
+        return None
+    if part in plan.awaiting:  # its own PDF, being laid out, decides its fitting
         return None
     spec = plan.spec(part)
     return spec, plan.key(spec)
@@ -183,4 +219,15 @@ def _edition_plan(workspace: Workspace, plan: Plan, job: Job, hints) -> EditionP
         if (profile := plan.profiles.get(path)) is not None
     }
     keys = piece_keys(workspace, job, edition, plan.index, plan.profiles, plan.layouts)
-    return EditionPlan(edition, job.format, job.layout, plan.index, related, keys, hints)
+    layout = job.layout or workspace.config.layout
+    shared = [  # profiles whose own PDF this build makes in this format and layout
+        other.item
+        for other in plan.jobs
+        if other.kind == "profile"
+        and other.format == job.format
+        and (profile := plan.profiles.get(other.source)) is not None
+        and (other.layout or profile.layout) == layout
+    ]
+    return EditionPlan(
+        edition, job.format, job.layout, plan.index, related, keys, hints, shared=shared
+    )
