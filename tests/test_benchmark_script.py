@@ -24,3 +24,21 @@ def test_the_benchmark_workspace_builds_and_its_documents_dump(tmp_path):
     assert len(paths) == 2 + 3  # each profile alone; the edition's front and two profiles
     spec = json.loads(paths[-1].read_text())
     assert "profile-subject-01" in spec["html"] and spec["stylesheets"]
+    assert json.loads((root / "build" / "report.json").read_text())["peak_main_mb"] > 10
+
+
+def test_the_benchmark_script_runs_and_prints_its_ratios():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parent / "benchmarks" / "run.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--profiles", "2", "--runs", "1", "--lean"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    for line in ("no-op rebuild", "peak memory of the main process", "title / render one"):
+        assert line in done.stdout

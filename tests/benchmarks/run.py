@@ -15,7 +15,10 @@ timelines and illustrations, and one edition holding them all), then prints medi
   two pre-forked workers;
 - a no-op rebuild, a rebuild after editing one profile's body text, its title (the
   contents page changes too), and one shared CSS file (whole processes);
-- the peak memory (maximum resident set) of the largest process.
+- the peak memory (maximum resident set) of the build's own process and of its workers
+  (render or assembly), as ``build/report.json`` records them.
+
+``--lean`` leaves out ``--jobs 1``, the engine floor and the CSS rebuild (for large N).
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -93,14 +95,14 @@ def make_workspace(root: Path, count: int) -> None:
     )
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall seconds of a whole process, and the peak RSS (KB) of any child so far."""
+def timed(command: list[str], cwd: Path) -> float:
+    """Wall seconds of a whole process."""
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode not in (0, 1):
         sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds
 
 
 PLAIN_ONE = """
@@ -173,6 +175,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profiles", type=int, default=24)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--lean",
+        action="store_true",
+        help="skip --jobs 1, the engine floor and the CSS rebuild (for large N)",
+    )
     args = parser.parse_args()
     pressroom = [sys.executable, "-m", "pressroom"]
     scratch = Path(tempfile.mkdtemp(prefix="pressroom-bench-"))
@@ -191,38 +198,47 @@ def main() -> None:
     def record(name: str, seconds: float) -> None:
         results.setdefault(name, []).append(seconds)
 
-    peak = 0
-    worker_peak = 0.0
+    main_peak = worker_peak = 0.0
     report_path = root / "build" / "report.json"
+
+    def peaks() -> None:  # as the build's report says: its own process, and its workers'
+        nonlocal main_peak, worker_peak
+        report = json.loads(report_path.read_text())
+        main_peak = max(main_peak, report.get("peak_main_mb", 0.0))
+        worker_peak = max(worker_peak, report["peak_worker_mb"])
+
     for _ in range(args.runs):  # each comparison measured alternately within the run
-        seconds, peak = timed([*pressroom, "render", str(one), "-o", str(scratch / "a.pdf")], root)
+        seconds = timed([*pressroom, "render", str(one), "-o", str(scratch / "a.pdf")], root)
         record("render one (pressroom)", seconds)
-        seconds, peak = timed([sys.executable, str(plain_one), str(docs[0]), "b.pdf"], scratch)
+        seconds = timed([sys.executable, str(plain_one), str(docs[0]), "b.pdf"], scratch)
         record("render one (plain WeasyPrint)", seconds)
-        for jobs in (1, 2):
-            seconds, peak = timed([*pressroom, "build", "--force", "--jobs", str(jobs)], root)
+        for jobs in (2,) if args.lean else (1, 2):
+            seconds = timed([*pressroom, "build", "--force", "--jobs", str(jobs)], root)
             record(f"build --jobs {jobs}", seconds)
-            worker_peak = max(worker_peak, json.loads(report_path.read_text())["peak_worker_mb"])
-        seconds, peak = timed([sys.executable, str(plain_pool), *map(str, docs)], scratch)
-        record("engine floor (2 warm workers)", seconds)
-        seconds, peak = timed([*pressroom, "build"], root)
+            peaks()
+        if not args.lean:
+            seconds = timed([sys.executable, str(plain_pool), *map(str, docs)], scratch)
+            record("engine floor (2 warm workers)", seconds)
+        seconds = timed([*pressroom, "build"], root)
         record("no-op rebuild", seconds)
         text = one.read_text()
         # A correction in the body: the profile's own PDF and its piece of the edition.
         one.write_text(text.replace("## Section 1\n\n", "## Section 1\n\nIndeed, ", 1))
-        seconds, peak = timed([*pressroom, "build"], root)
+        seconds = timed([*pressroom, "build"], root)
         record("rebuild after one profile's text", seconds)
-        worker_peak = max(worker_peak, json.loads(report_path.read_text())["peak_worker_mb"])
+        peaks()
         # A new headline: the contents page changes too.
         one.write_text(text.replace("Profile number 0", "Profile number zero", 1))
-        seconds, peak = timed([*pressroom, "build"], root)
+        seconds = timed([*pressroom, "build"], root)
         record("rebuild after one profile's title", seconds)
+        peaks()
         one.write_text(text)
         timed([*pressroom, "build"], root)
-        css = root / "layouts" / "bench" / "bench.css"
-        css.write_text(css.read_text() + "/* touched */\n")
-        seconds, peak = timed([*pressroom, "build"], root)
-        record("rebuild after one shared CSS file", seconds)
+        if not args.lean:
+            css = root / "layouts" / "bench" / "bench.css"
+            css.write_text(css.read_text() + "/* touched */\n")
+            seconds = timed([*pressroom, "build"], root)
+            record("rebuild after one shared CSS file", seconds)
 
     report = json.loads((root / "build" / "report.json").read_text())
     pages = sum(item["pages"] for item in report["items"])
@@ -237,16 +253,18 @@ def main() -> None:
     overhead = median(results["render one (pressroom)"]) / median(
         results["render one (plain WeasyPrint)"]
     )
-    speedup = median(results["build --jobs 1"]) / median(results["build --jobs 2"])
-    floor = median(results["engine floor (2 warm workers)"]) / median(results["build --jobs 2"])
     print(f"\n  overhead, one profile:           {100 * (overhead - 1):+.0f}%")
-    print(f"  --jobs 2 speed-up over --jobs 1:  {speedup:.2f}x")
-    print(f"  --jobs 2 against the engine floor: {100 * floor:.0f}% of its pages per second")
-    print(f"  peak memory of the main process:    {peak / 1024:.0f} MB")
-    print(f"  peak memory of a render worker:     {worker_peak:.0f} MB")
-    edit = median(results["rebuild after one profile's text"])
-    print(f"  rebuild after one profile's text / render one: "
-          f"{edit / median(results['render one (pressroom)']):.2f}x")  # fmt: skip
+    if not args.lean:
+        speedup = median(results["build --jobs 1"]) / median(results["build --jobs 2"])
+        floor = median(results["engine floor (2 warm workers)"]) / median(results["build --jobs 2"])
+        print(f"  --jobs 2 speed-up over --jobs 1:  {speedup:.2f}x")
+        print(f"  --jobs 2 against the engine floor: {100 * floor:.0f}% of its pages per second")
+    print(f"  peak memory of the main process:    {main_peak:.0f} MB")
+    print(f"  peak memory of a worker (render or assembly): {worker_peak:.0f} MB")
+    alone = median(results["render one (pressroom)"])
+    for edit in ("text", "title"):
+        ratio = median(results[f"rebuild after one profile's {edit}"]) / alone
+        print(f"  rebuild after one profile's {edit} / render one: {ratio:.2f}x")
     shutil.rmtree(scratch, ignore_errors=True)
 
 

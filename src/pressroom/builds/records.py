@@ -4,6 +4,7 @@ each output, the page counts seen) and ``report.json``."""
 from __future__ import annotations
 
 import json
+import resource
 from dataclasses import asdict
 from pathlib import Path
 
@@ -64,6 +65,8 @@ def write_report(workspace: Workspace, outcomes: list[Outcome]) -> Path:
         "pressroom": __version__,
         "ok": all(o.ok for o in outcomes),
         "peak_worker_mb": round(max((o.peak_mb for o in outcomes), default=0.0), 1),
+        # This process (the build's own, which plans, feeds the workers and writes): so far.
+        "peak_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "items": [
             {
                 **{k: v for k, v in asdict(o).items() if k != "payload"},
