@@ -407,3 +407,38 @@ def test_the_end_mark_follows_the_last_word_on_its_line(workspace, extra_words):
             and c["top"] < mark["bottom"] and c["bottom"] > mark["top"]
         ]  # fmt: skip
         assert overlapping == [], "the end mark overprints text"
+
+
+def test_a_worker_keeps_stylesheets_and_fonts_for_one_build_only():
+    """Within a build, a worker reuses parsed stylesheets and fonts; a task of another
+    build (a Dask worker or the preview's pool lives on) parses them again; another
+    thread never shares them."""
+    import threading
+
+    from pressroom import render as engine
+    from pressroom.api import profile_document
+
+    profile = load_profile(SAMPLE_PROFILE)
+    document, _ = profile_document(profile)
+    roots = resource_roots(profile.workspace)
+    kept = lambda: dict(getattr(engine._warm, "stylesheets", {}) or {})  # noqa: E731
+    try:
+        engine.keep_warm("build-1")
+        engine.render_document(document, roots)
+        first = kept()
+        assert first and engine._warm.fonts is not None
+        engine.render_document(document, roots)
+        assert kept() == first  # the same parsed sheets, not parsed again
+        seen_elsewhere = []
+        thread = threading.Thread(target=lambda: seen_elsewhere.append(engine._reusing()))
+        thread.start()
+        thread.join()
+        assert seen_elsewhere == [False]
+        engine.keep_warm("build-2")
+        assert kept() == {} and engine._warm.fonts is None
+        engine.render_document(document, roots)
+        assert kept().keys() == first.keys()
+        assert all(kept()[k][0] is not first[k][0] for k in first)  # parsed afresh
+    finally:
+        engine.keep_warm(None)
+    assert not engine._reusing()

@@ -281,11 +281,11 @@ def _is_footnote_bug(error: Exception) -> bool:
 _warm = threading.local()
 
 
-def keep_warm(build: str) -> None:
+def keep_warm(build: str | None) -> None:
     """Keep parsed stylesheets and loaded fonts from one render to the next in this
-    thread, for the build named ``build``. A task of another build starts afresh: a
-    worker that outlives a build (a Dask worker, the preview's pool) must not keep a
-    font or stylesheet that was edited in between."""
+    thread, for the build named ``build`` (None: stop keeping them). A task of another
+    build starts afresh: a worker that outlives a build (a Dask worker, the preview's
+    pool) must not keep a font or stylesheet that was edited in between."""
     if getattr(_warm, "build", None) != build:
         _warm.build, _warm.stylesheets, _warm.fonts = build, {}, None
 

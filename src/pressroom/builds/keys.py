@@ -200,6 +200,7 @@ def file_digest(path: Path | None) -> str:
         return "missing"
 
 
+@functools.cache  # asked for by every job's key: importlib.metadata reads files each time
 def weasyprint_version() -> str:
     try:
         return metadata.version("weasyprint")
