@@ -351,3 +351,36 @@ def test_a_piece_is_fitted_as_its_profiles_own_pdf_in_one_layout(gallery, monkey
     assert piece["result"] == own["result"] == "unstranded"
     laid_out = both["edition"].copyfit["facts-14"]
     assert laid_out["end_page"] == laid_out["pages"]  # the timeline is not alone at the end
+
+
+def test_the_summary_lists_what_did_not_fit_and_counts_what_did():
+    """A large edition's summary: every profile that does not fit (or has a budget) by
+    name; the edition's line left out where it repeats the own PDF's; beyond a dozen,
+    the profiles fitted to a short page are counted, not listed."""
+    from pressroom.builds import Outcome
+    from pressroom.cli import _fitting_lines
+
+    unstranded = {"reason": "short page", "steps": ["timeline set in the story"]}
+    unstranded |= {"result": "unstranded", "fits": True}
+    kept = {"reason": "short page", "steps": [], "tried": ["tracking -1%"], "fits": False}
+    budget = {"budget": 3, "reason": "budget", "steps": [], "lines": -6, "fits": True}
+
+    def profile(slug, fit):
+        return Outcome(slug, "profile", "screen", "built", copyfit={"pages": 4, "fit": fit})
+
+    few = [profile("a", unstranded), profile("b", kept)]
+    edition = Outcome("ed", "edition", "screen", "built")
+    edition.copyfit = {"a": {"pages": 4, "fit": unstranded}, "c": {"pages": 3, "fit": budget}}
+    assert _fitting_lines([edition, *few]) == [
+        "copyfit: b (screen): short last page kept; no step fits (tried: tracking -1%)",
+        "copyfit: c in ed (screen): budget 3 pages: 6 lines to spare",
+        "copyfit: a (screen): short last page now ends with the story's text; "
+        "steps: timeline set in the story",
+    ]
+    many = [profile(f"p{i}", unstranded) for i in range(13)] + few
+    lines = _fitting_lines(many)
+    assert lines[0].startswith("copyfit: b (screen): short last page kept")
+    assert lines[1:] == [
+        "copyfit: 14 profiles fitted by the layout's steps "
+        "(build/report.json says how, under copyfit.fit)"
+    ]

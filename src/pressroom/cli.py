@@ -342,20 +342,39 @@ def _summary_table(workspace: Workspace, outcomes) -> None:
         click.echo(line)
 
 
+FITTED_LINES = 12  # past this many, profiles that fitted are counted, not listed
+
+
 def _fitting_lines(outcomes) -> list[str]:
-    """What copyfitting did or could not do, one line per profile (and edition)."""
+    """What copyfitting did or could not do, a line per profile (and edition): every one
+    that does not fit or has a page budget; those fitted to a short page, up to
+    FITTED_LINES, then only their count. An edition's line that says what its profile's
+    own PDF line says (the same fitting) is left out."""
     from .fitting import describe
 
-    lines = []
-    for outcome in outcomes:
+    said: set[tuple[str, str, str]] = set()  # (slug, format, what)
+    listed, fitted = [], []
+    for outcome in sorted(outcomes, key=lambda o: o.kind != "profile"):  # own PDFs first
         fits = outcome.copyfit
         if "pages" in fits:  # a profile's own
             fits = {outcome.item: fits}
         for slug, fit in fits.items():
-            if isinstance(fit, dict) and fit.get("fit"):
-                where = f"{slug} in {outcome.item}" if slug != outcome.item else slug
-                lines.append(f"copyfit: {where} ({outcome.format}): {describe(fit['fit'])}")
-    return lines
+            if not (isinstance(fit, dict) and fit.get("fit")):
+                continue
+            what = describe(fit["fit"])
+            if (slug, outcome.format, what) in said:
+                continue
+            said.add((slug, outcome.format, what))
+            where = f"{slug} in {outcome.item}" if slug != outcome.item else slug
+            line = f"copyfit: {where} ({outcome.format}): {what}"
+            quiet = fit["fit"].get("fits") and not fit["fit"].get("budget")
+            (fitted if quiet else listed).append(line)
+    if len(fitted) > FITTED_LINES:
+        fitted = [
+            f"copyfit: {len(fitted)} profiles fitted by the layout's steps "
+            "(build/report.json says how, under copyfit.fit)"
+        ]
+    return listed + fitted
 
 
 @main.command()
