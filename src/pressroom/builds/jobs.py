@@ -30,7 +30,12 @@ class Job:
     strict: bool = False  # preflight warnings fail the job
 
     def __post_init__(self) -> None:
-        self.key = f"{self.kind}:{self.item}:{self.format}"
+        self.key = job_key(self.kind, self.item, self.format)
+
+
+def job_key(kind: str, item: str, format_name: str) -> str:
+    """A job's key in the manifest and the schedule: ``profile:al-kadhimi:screen``."""
+    return f"{kind}:{item}:{format_name}"
 
 
 @dataclass

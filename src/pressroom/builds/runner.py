@@ -17,7 +17,7 @@ from ..distributed import DaskPool
 from ..fitting import decision
 from ..output import write_atomic
 from .cache import CACHE, PieceCache
-from .jobs import Job, Outcome, Output
+from .jobs import Job, Outcome, Output, job_key
 from .keys import fingerprint
 from .planning import Plan, plan_build
 from .pool import LocalPool, TaskPool
@@ -109,7 +109,7 @@ def run_build(
     for note in notes:  # said once, with the first item
         outcomes[0].messages.append(warning(note, "build"))
     order = {job.key: i for i, job in enumerate(plan.jobs)}
-    outcomes.sort(key=lambda o: order.get(f"{o.kind}:{o.item}:{o.format}", len(order)))
+    outcomes.sort(key=lambda o: order.get(job_key(o.kind, o.item, o.format), len(order)))
     return outcomes
 
 

@@ -22,6 +22,7 @@ from .jobs import (
     Outcome,
     failed_outcome,
     fpo_art,
+    job_key,
     refuse_on_findings,
     write_outputs,
     write_parts,
@@ -43,7 +44,7 @@ def run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish,
         if job.kind == "edition":
             edition_plan = _edition_plan(workspace, plan, job, hints)
             for slug in edition_plan.shared:
-                key = f"profile:{slug}:{job.format}"
+                key = job_key("profile", slug, job.format)
                 if key in running:  # its pieces wait for the own PDF's decision
                     edition_plan.awaiting.add(slug)
                 elif (fits or {}).get(key) is not None:
