@@ -564,6 +564,10 @@ def test_work_done_apart_answers_or_says_why_not():
         run_apart(limits, bytearray, 3 * 1024**3)
     with pytest.raises(PressroomError, match="ValueError: invalid literal"):
         run_apart(limits, int, "twelve")
+    import time
+
+    with pytest.raises(PressroomError, match=r"stopped after 1 s, .*limits.render_seconds"):
+        run_apart(Limits(render_seconds=1), time.sleep, 30)
 
 
 def test_a_forced_build_assembles_its_edition_from_stored_pieces(tmp_path):

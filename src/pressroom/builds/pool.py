@@ -214,7 +214,8 @@ def run_apart(limits: Limits, function: Callable, *args) -> tuple[object, float]
 
     For work whose memory grows with an edition (assembling its pages): the main
     process, which holds the build's state and feeds the workers, stays as small for
-    300 profiles as for 10, and the work has a limit it fails alone at."""
+    300 profiles as for 10, and the work has limits it fails alone at (memory, and
+    ``limits.render_seconds``, as a render)."""
     context = start_workers_server()
     here, there = context.Pipe()
     process = context.Process(
@@ -223,6 +224,13 @@ def run_apart(limits: Limits, function: Callable, *args) -> tuple[object, float]
     process.start()
     there.close()
     try:
+        if not here.poll(limits.render_seconds):
+            process.kill()
+            process.join(5)
+            raise PressroomError(
+                f"stopped after {limits.render_seconds:g} s, the time limit for one render "
+                "(limits.render_seconds)"
+            )
         kind, value, peak_mb = here.recv()
     except (EOFError, OSError):
         process.join(5)
