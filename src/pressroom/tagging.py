@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pikepdf
 
@@ -42,17 +43,8 @@ def mark_orphans_as_artifacts(pdf: bytes) -> bytes:
         if not orphans:
             continue
         page.contents_coalesce()
-        instructions = []
-        for operands, operator in pikepdf.parse_content_stream(page):
-            if str(operator) == "BDC" and len(operands) == 2:
-                properties = operands[1]
-                mcid = (
-                    properties.get("/MCID") if isinstance(properties, pikepdf.Dictionary) else None
-                )
-                if mcid is not None and int(mcid) in orphans:
-                    operands, operator = [pikepdf.Name("/Artifact")], pikepdf.Operator("BMC")
-            instructions.append((operands, operator))
-        page.obj.Contents.write(pikepdf.unparse_content_stream(instructions))
+        if not _mark_as_written(page, orphans):
+            _mark_parsed(page, orphans)
         for mcid in orphans:
             marked[mcid] = None
         changed = True
@@ -61,6 +53,42 @@ def mark_orphans_as_artifacts(pdf: bytes) -> bytes:
     out = io.BytesIO()
     document.save(out, deterministic_id=True, compress_streams=True)
     return out.getvalue()
+
+
+# A marked-content start as WeasyPrint writes it: "/P <</MCID 7>> BDC".
+_MARKED = re.compile(rb"/[^\s/<>\[\]()%]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
+
+
+def _mark_as_written(page, orphans: set[int]) -> bool:
+    """Mark ``orphans`` in the content as WeasyPrint wrote it (a page's content has
+    thousands of instructions: parsing them all takes a second on a long contents list);
+    False if the page's marks are not all written that way."""
+    found = 0
+
+    def swap(match: re.Match) -> bytes:
+        nonlocal found
+        if int(match[1]) in orphans:
+            found += 1
+            return b"/Artifact BMC"
+        return match[0]
+
+    content = _MARKED.sub(swap, page.obj.Contents.read_bytes())
+    if found != len(orphans):
+        return False
+    page.obj.Contents.write(content)
+    return True
+
+
+def _mark_parsed(page, orphans: set[int]) -> None:
+    instructions = []
+    for operands, operator in pikepdf.parse_content_stream(page):
+        if str(operator) == "BDC" and len(operands) == 2:
+            properties = operands[1]
+            mcid = properties.get("/MCID") if isinstance(properties, pikepdf.Dictionary) else None
+            if mcid is not None and int(mcid) in orphans:
+                operands, operator = [pikepdf.Name("/Artifact")], pikepdf.Operator("BMC")
+        instructions.append((operands, operator))
+    page.obj.Contents.write(pikepdf.unparse_content_stream(instructions))
 
 
 def _elements(root) -> set[tuple[int, int]]:
