@@ -49,16 +49,38 @@ def test_one_profile_edit_renders_one_piece_and_equals_a_forced_build(tmp_path, 
     build(root)
     folder = root / "build" / "2021-winter" / "screen"
     written = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pdf")}
+    segments = root / "build" / ".pressroom-cache" / "segments"
+    kept = {p.name: p.stat().st_mtime_ns for p in segments.rglob("*.segment")}
     source = root / "content" / "profiles" / "wierzbicki.md"
     source.write_text(source.read_text().replace("grudge", "temper"), encoding="utf-8")
     second = build(root)
     assert second.pieces == {"rendered": 1, "cached": 4}  # the colophon too: same credits
+    # The assembly wrote one segment, the changed piece's, and copied the others.
+    now = {p.name: p.stat().st_mtime_ns for p in segments.rglob("*.segment")}
+    assert len(set(now) - set(kept)) == 1
+    assert all(now[name] == kept[name] for name in set(now) & set(kept))
     # Only what changed is written again: the edition and that profile's offprint.
     rewritten = {p.name for p in folder.glob("*.pdf") if p.stat().st_mtime_ns != written[p.name]}
     assert rewritten == {"2021-winter.pdf", "wierzbicki.pdf"}
     assert any("temper" in text for text in page_texts(edition_pdf(root, "screen")))
     incremental = outputs(root)
     build(root, force=True, jobs=1)
+    assert outputs(root) == incremental
+
+
+def test_a_damaged_segment_is_made_again(tmp_path, fixed_date):
+    root = copy_sample(tmp_path / "ws")
+    build(root)
+    first, second, *_ = sorted((root / "build" / ".pressroom-cache").rglob("*.segment"))
+    first.write_bytes(first.read_bytes()[:-100])  # cut short
+    data = bytearray(second.read_bytes())
+    data[len(data) // 2] ^= 1  # one bit flipped
+    second.write_bytes(bytes(data))
+    source = root / "content" / "profiles" / "wierzbicki.md"
+    source.write_text(source.read_text().replace("grudge", "temper"), encoding="utf-8")
+    build(root)
+    incremental = outputs(root)
+    build(root, force=True)  # every segment made again
     assert outputs(root) == incremental
 
 
@@ -96,14 +118,26 @@ def test_the_piece_cache_keeps_only_what_outputs_use(tmp_path, fixed_date):
     build(root)
     cache = root / "build" / ".pressroom-cache"
     count = len(list(cache.iterdir()))
+    segments = cache / "segments"
+    segment_count = len(list(segments.rglob("*.segment")))
     for word in ("temper", "mood"):
         source = root / "content" / "profiles" / "wierzbicki.md"
         source.write_text(source.read_text().replace("grudge", word), encoding="utf-8")
         build(root)
     assert len(list(cache.iterdir())) == count
     manifest = json.loads((root / "build" / ".pressroom-manifest.json").read_text())
-    (entry,) = [v for k, v in manifest.items() if k.startswith("edition:")]
-    assert {p.name.split("-")[0].split(".")[0] for p in cache.iterdir()} == set(entry["pieces"])
+    (key,) = [k for k in manifest if k.startswith("edition:")]
+    pieces = {p.name.split("-")[0].split(".")[0] for p in cache.iterdir() if p != segments}
+    assert pieces == set(manifest[key]["pieces"])
+    # The edition's segments: the changed piece's replaced, not added to.
+    assert [p.name for p in segments.iterdir()] == [key.replace(":", ".")]
+    assert len(list(segments.rglob("*.segment"))) == segment_count >= 5
+    # Segments of an edition the manifest no longer knows go.
+    (segments / "edition.gone.screen").mkdir()
+    (segments / "edition.gone.screen" / "x.segment").write_bytes(b"old")
+    source.write_text(source.read_text().replace("mood", "humour"), encoding="utf-8")
+    build(root)
+    assert [p.name for p in segments.iterdir()] == [key.replace(":", ".")]
 
 
 def test_build_on_a_dask_cluster_gives_the_same_outputs(tmp_path, fixed_date):

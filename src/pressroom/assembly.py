@@ -1,24 +1,43 @@
-"""One PDF from the pieces of an edition (front, profiles, blank pages), with pikepdf.
+"""One PDF from the pieces of an edition (front, profiles, blank pages), written as a stream.
 
 An edition is laid out piece by piece, so that a change to one profile re-renders
-only that piece. Assembly keeps what a single WeasyPrint document would have had:
+only that piece; and it is written from each piece's segment (:mod:`pressroom.segments`:
+its objects already numbered for its place), so that a change to one piece rewrites
+only that piece's segment and the rest is copied, a piece at a time, never the whole
+edition in memory. Assembly keeps what a single WeasyPrint document would have had:
 the front's catalogue (metadata, output intent, attachments, language), every page
 with its boxes, the tagged structure (each piece's elements under one Document
-element, the parent tree renumbered), named destinations, the outline, and links
-between pieces (``INTERNAL_LINK`` + anchor, turned into links to the anchor).
+element, the parent tree's keys numbered by the pieces' places), named destinations,
+the outline, and links between pieces (``INTERNAL_LINK`` + anchor, turned into links
+to the anchor).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import pikepdf
 
 from .anchors import INTERNAL_LINK
+from .output import write_atomic
+from .segments import (
+    DOCUMENT,
+    FIRST_BASE,
+    PAGES,
+    STRUCT_ROOT,
+    Segment,
+    dump_segment,
+    load_segment,
+    make_segment,
+)
 
 Source = bytes | Path  # a PDF in memory, or in a file (a piece in the build's cache)
+SEGMENTS = ".segment"
 
 
 def assemble(
@@ -29,76 +48,244 @@ def assemble(
     labels: Sequence[tuple[int, int]] = (),
     fillers: dict[int, Source] | None = None,
     output: Path | None = None,
+    segments: Path | None = None,
 ) -> bytes | None:
     """The edition: ``front``, then each piece, preceded by the blank page where ``pad``.
 
     ``labels``: (page index, folio) where the folios jump (a blank page left out), so
     that viewers number pages as they are printed. ``fillers``: by piece index, a piece of
     one page (the colophon) that takes that piece's blank page, with its structure.
-    Returns the PDF's bytes, or writes it to ``output`` (then the pieces' page contents
-    go from their files to that file as it is written, never all held in memory)."""
+    Returns the PDF's bytes, or writes it to ``output``. ``segments``: a folder where
+    the pieces' segments are kept for the next assembly (the ones not used this time
+    are removed from it)."""
     fillers = fillers or {}
-    merged = _open(front)
-    tree = merged.Root.get("/StructTreeRoot")
-    document = _document_element(tree) if tree is not None else None
-    parent_nums = list(tree.ParentTree.Nums) if tree is not None else []
-    next_key = _next_key(parent_nums)
-    names = _named_destinations(merged)
-    opened = [_open(piece) for piece in pieces]
-    opened_fillers = {index: _open(data) for index, data in fillers.items()}
-    opened_blanks: list[pikepdf.Pdf] = []
-    for index, (piece, padded) in enumerate(zip(opened, pad, strict=True)):
-        if index in opened_fillers:  # a designed page where a blank one would be
-            filler = opened_fillers[index]
-            next_key = _append_pages(merged, filler, document, parent_nums, next_key)
-            names += [(name, _copy(merged, dest)) for name, dest in _named_destinations(filler)]
-        elif padded:  # a fresh copy each time: a page object can be in the page tree once
-            opened_blanks.append(_open(blank))  # open until saved
-            merged.pages.append(opened_blanks[-1].pages[0])
-            page = merged.pages[-1].obj
-            if "/StructParents" in page:  # nothing on it to tag
-                del page["/StructParents"]
-        next_key = _append_pages(merged, piece, document, parent_nums, next_key)
-        names += [
-            (name, _copy(merged, destination)) for name, destination in _named_destinations(piece)
-        ]
-    if tree is not None:
-        tree.ParentTree = pikepdf.Dictionary(Nums=pikepdf.Array(parent_nums))
-        tree.ParentTreeNextKey = next_key
-    if names:
-        names.sort(key=lambda item: bytes(item[0]))
-        flat = pikepdf.Array()
-        for name, destination in names:
-            flat.append(name)
-            flat.append(destination)
-        if "/Names" not in merged.Root:
-            merged.Root.Names = pikepdf.Dictionary()
-        merged.Root.Names.Dests = pikepdf.Dictionary(Names=flat)
-    _resolve_links(merged, {str(name) for name, _ in names})
-    _merge_outlines(merged, _in_page_order(opened, opened_fillers))
-    if labels:
-        nums = pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)])
-        for index, folio in labels:
-            nums.extend([index, pikepdf.Dictionary(S=pikepdf.Name.D, St=folio)])
-        merged.Root.PageLabels = pikepdf.Dictionary(Nums=nums)
+    sequence: list[tuple[Source, str]] = [(front, "front")]
+    for index, (piece, padded) in enumerate(zip(pieces, pad, strict=True)):
+        if index in fillers:  # a designed page where a blank one would be
+            sequence.append((fillers[index], "piece"))
+        elif padded:
+            sequence.append((blank, "blank"))
+        sequence.append((piece, "piece"))
+    with _open(front) as pdf:
+        tagged = "/StructTreeRoot" in pdf.Root
+        version = pdf.pdf_version
+    if segments is not None:
+        segments.mkdir(parents=True, exist_ok=True)
     if output is None:
-        return _save(merged)
-    merged.save(output, deterministic_id=True)  # the same bytes as _save's
+        stream = io.BytesIO()
+        _Edition(stream, tagged, version, segments).write(sequence, labels)
+        return stream.getvalue()
+    with open(output, "wb") as stream:
+        _Edition(stream, tagged, version, segments).write(sequence, labels)
     return None
+
+
+class _Edition:
+    """Writes the segments one after the other, then what ties them together."""
+
+    def __init__(self, out: BinaryIO, tagged: bool, version: str, folder: Path | None) -> None:
+        self.out = out
+        self.tagged = tagged
+        self.version = version
+        self.folder = folder
+        self.offsets: dict[int, int] = {}
+        self.used: set[str] = set()
+        self.digest = hashlib.sha256()
+
+    def write(self, sequence: list[tuple[Source, str]], labels) -> None:
+        self.out.write(b"%%PDF-%s\n%%\xbf\xf7\xa2\xfe\n" % self.version.encode())
+        base = FIRST_BASE
+        pages: list[int] = []
+        kids: list[str] = []
+        parent_tree: list[list] = []
+        dests: list[list[str]] = []
+        outlines: list[list[dict]] = []
+        links: list[list] = []
+        front: dict = {}
+        for source, role in sequence:
+            segment, body = self._segment(source, base, role)
+            start = self.out.tell()
+            self.out.write(body)
+            for number, offset in zip(segment.numbers, segment.offsets, strict=True):
+                self.offsets[number] = start + offset
+            self.digest.update(segment.body_digest.encode())
+            base += segment.size
+            pages += segment.pages
+            if role == "blank":
+                continue
+            kids += segment.struct_kids
+            parent_tree += segment.parent_tree
+            dests += segment.dests
+            outlines.append(segment.outline)
+            links += segment.links
+            if role == "front":
+                front = segment.front
+        self._prune()
+        self.next = base  # numbers for the objects made here, past the last piece
+        names = {name for name, _ in dests}
+        for number, entries, anchor in links:
+            target = anchor.encode("utf-8").hex()
+            dest = f" /Dest <{target}>" if target in names else ""
+            self._object(entries[:-2] + dest + ">>", number)
+        self._object(
+            f"<</Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in pages)}] /Count {len(pages)}>>",
+            PAGES,
+        )
+        catalog = {"/Type": "/Catalog", "/Pages": f"{PAGES} 0 R"}
+        catalog.update(
+            {k.removeprefix("catalog "): v for k, v in front.items() if k.startswith("catalog ")}
+        )
+        if self.tagged:
+            catalog["/StructTreeRoot"] = f"{STRUCT_ROOT} 0 R"
+            self._structure(front, kids, parent_tree)
+        names_entries = {
+            k.removeprefix("names "): v for k, v in front.items() if k.startswith("names ")
+        }
+        if dests:
+            dests.sort(key=lambda item: bytes.fromhex(item[0]))
+            flat = " ".join(f"<{name}> {value}" for name, value in dests)
+            names_entries["/Dests"] = f"<</Names [{flat}]>>"
+        if names_entries:
+            catalog["/Names"] = _dictionary(names_entries)
+        outline = self._outline(outlines)
+        if outline is not None:
+            catalog["/Outlines"] = f"{outline} 0 R"
+        if labels:
+            nums = ["0 <</S /D /St 1>>"] + [
+                f"{index} <</S /D /St {folio}>>" for index, folio in labels
+            ]
+            catalog["/PageLabels"] = f"<</Nums [{' '.join(nums)}]>>"
+        root = self._object(_dictionary(catalog))
+        self._trailer(root, front.get("info"))
+
+    def _segment(self, source: Source, base: int, role: str) -> tuple[Segment, bytes]:
+        data = source.read_bytes() if isinstance(source, Path) else source
+        tagged = self.tagged and role != "blank"  # nothing on a blank page to tag
+        key = hashlib.sha256(data).hexdigest()[:40]
+        name = f"{key}-{base}-{role[0]}{int(tagged)}{SEGMENTS}"
+        self.used.add(name)
+        if self.folder is not None:
+            stored = load_segment(self.folder / name)
+            if stored is not None and stored[0].base == base:
+                return stored
+        segment, body = make_segment(data, base, tagged=tagged, front=role == "front")
+        if self.folder is not None:
+            with contextlib.suppress(OSError):  # a segment not kept is made again next time
+                write_atomic(self.folder / name, dump_segment(segment, body))
+        return segment, body
+
+    def _prune(self) -> None:
+        if self.folder is None:
+            return
+        for path in self.folder.glob(f"*{SEGMENTS}"):
+            if path.name not in self.used:
+                path.unlink(missing_ok=True)
+
+    def _object(self, text: str, number: int | None = None) -> int:
+        if number is None:
+            number, self.next = self.next, self.next + 1
+        self.offsets[number] = self.out.tell()
+        data = b"%d 0 obj\n%s\nendobj\n" % (number, text.encode("latin-1"))
+        self.digest.update(data)
+        self.out.write(data)
+        return number
+
+    def _structure(self, front: dict, kids: list[str], parent_tree: list[list]) -> None:
+        parent_tree.sort(key=lambda item: item[0])
+        nums = " ".join(f"{key} {value}" for key, value in parent_tree)
+        tree_number = self._object(f"<</Nums [{nums}]>>")
+        document = {
+            k.removeprefix("document "): v for k, v in front.items() if k.startswith("document ")
+        }
+        document.setdefault("/Type", "/StructElem")
+        document.setdefault("/S", "/Document")
+        document["/P"] = f"{STRUCT_ROOT} 0 R"
+        document["/K"] = f"[{' '.join(kids)}]"
+        self._object(_dictionary(document), DOCUMENT)
+        root = {k.removeprefix("tree "): v for k, v in front.items() if k.startswith("tree ")}
+        root["/Type"] = "/StructTreeRoot"
+        root["/K"] = f"[{DOCUMENT} 0 R]"
+        root["/ParentTree"] = f"{tree_number} 0 R"
+        root["/ParentTreeNextKey"] = str(max((key for key, _ in parent_tree), default=-1) + 1)
+        self._object(_dictionary(root), STRUCT_ROOT)
+
+    def _outline(self, outlines: list[list[dict]]) -> int | None:
+        """Each piece's bookmarks, under the front's last top-level one (as one document
+        would nest a profile's level-2 headline under the edition's level-1 title)."""
+        top = [dict(item) for item in outlines[0]] if outlines else []
+        rest = [item for piece in outlines[1:] for item in piece]
+        if top:
+            top[-1]["children"] = [*top[-1]["children"], *rest]
+        else:
+            top = rest
+        if not top:
+            return None
+        root = self.next
+        self.next += 1
+        first, last, count = self._items(top, root)
+        self._object(
+            f"<</Type /Outlines /First {first} 0 R /Last {last} 0 R /Count {count}>>", root
+        )
+        return root
+
+    def _items(self, items: list[dict], parent: int) -> tuple[int, int, int]:
+        """Write sibling items; their first and last numbers, and how many show when open."""
+        numbers = list(range(self.next, self.next + len(items)))
+        self.next += len(items)
+        visible = 0
+        for position, (item, number) in enumerate(zip(items, numbers, strict=True)):
+            entries = [item["entries"], f"/Parent {parent} 0 R"]
+            if position:
+                entries.append(f"/Prev {numbers[position - 1]} 0 R")
+            if position + 1 < len(items):
+                entries.append(f"/Next {numbers[position + 1]} 0 R")
+            visible += 1
+            if item["children"]:
+                first, last, count = self._items(item["children"], number)
+                entries.append(f"/First {first} 0 R /Last {last} 0 R")
+                entries.append(f"/Count {-count if item['closed'] else count}")
+                if not item["closed"]:
+                    visible += count
+            self._object("<<" + " ".join(entries) + ">>", number)
+        return numbers[0], numbers[-1], visible
+
+    def _trailer(self, root: int, info: str | None) -> None:
+        numbers = sorted(self.offsets)
+        start = self.out.tell()
+        lines = [b"xref\n"]
+        runs: list[list[int]] = []
+        for number in [0, *numbers]:
+            if runs and number == runs[-1][-1] + 1:
+                runs[-1].append(number)
+            else:
+                runs.append([number])
+        for run in runs:
+            lines.append(b"%d %d\n" % (run[0], len(run)))
+            for number in run:
+                if number == 0:
+                    lines.append(b"0000000000 65535 f \n")
+                else:
+                    lines.append(b"%010d 00000 n \n" % self.offsets[number])
+        self.out.write(b"".join(lines))
+        identifier = hashlib.md5(self.digest.digest(), usedforsecurity=False).hexdigest()
+        trailer = {
+            "/Size": str(numbers[-1] + 1),
+            "/Root": f"{root} 0 R",
+            "/ID": f"[<{identifier}> <{identifier}>]",
+        }
+        if info:
+            trailer["/Info"] = info
+        self.out.write(
+            b"trailer\n%s\nstartxref\n%d\n%%%%EOF\n" % (_dictionary(trailer).encode(), start)
+        )
+
+
+def _dictionary(entries: dict[str, str]) -> str:
+    return "<<" + " ".join(f"{key} {value}" for key, value in entries.items()) + ">>"
 
 
 def _open(source: Source) -> pikepdf.Pdf:
     return pikepdf.open(source if isinstance(source, Path) else io.BytesIO(source))
-
-
-def _in_page_order(opened: list, fillers: dict[int, pikepdf.Pdf]) -> list:
-    """The pieces as their pages follow each other (a filler before its piece)."""
-    ordered = []
-    for index, piece in enumerate(opened):
-        if index in fillers:
-            ordered.append(fillers[index])
-        ordered.append(piece)
-    return ordered
 
 
 def offprint(piece: bytes) -> bytes:
@@ -118,82 +305,6 @@ def _save(pdf: pikepdf.Pdf) -> bytes:
     return out.getvalue()
 
 
-def _copy(merged: pikepdf.Pdf, value):
-    """A foreign object in ``merged``: indirect objects through pikepdf (once each, so
-    pages and structure elements stay shared), direct arrays and dictionaries by hand."""
-    if isinstance(value, pikepdf.Object) and value.is_indirect:
-        return merged.copy_foreign(value)
-    if isinstance(value, pikepdf.Array):
-        return pikepdf.Array([_copy(merged, item) for item in value])
-    if isinstance(value, pikepdf.Dictionary):
-        return pikepdf.Dictionary({key: _copy(merged, item) for key, item in value.items()})
-    return value
-
-
-def _document_element(tree: pikepdf.Dictionary) -> pikepdf.Dictionary | None:
-    kids = tree.get("/K")
-    if isinstance(kids, pikepdf.Array):
-        kids = kids[0] if len(kids) else None
-    return kids
-
-
-def _next_key(nums: list) -> int:
-    keys = [int(nums[i]) for i in range(0, len(nums), 2)]
-    return max(keys, default=-1) + 1
-
-
-def _append_pages(merged, piece, document, parent_nums: list, next_key: int) -> int:
-    """Copy a piece's pages (and its tagged structure) to the end of ``merged``."""
-    tree = piece.Root.get("/StructTreeRoot")
-    offset = next_key
-    for page in piece.pages:
-        merged.pages.append(page)
-    if tree is None or document is None:
-        return next_key
-    # Keys of the piece's parent tree move past the ones already used.
-    nums = list(tree.ParentTree.Nums)
-    for i in range(0, len(nums), 2):
-        parent_nums.append(int(nums[i]) + offset)
-        parent_nums.append(_copy(merged, nums[i + 1]))
-    count = len(piece.pages)
-    for page in list(merged.pages)[-count:]:
-        if "/StructParents" in page.obj:
-            page.obj.StructParents = int(page.obj.StructParents) + offset
-        for annotation in page.obj.get("/Annots") or []:
-            if "/StructParent" in annotation:
-                annotation.StructParent = int(annotation.StructParent) + offset
-    piece_document = _document_element(tree)
-    if piece_document is not None:
-        kids = piece_document.get("/K")
-        kids = kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
-        if not isinstance(document.get("/K"), pikepdf.Array):
-            document.K = pikepdf.Array([document.K] if "/K" in document else [])
-        for kid in kids:
-            local = _copy(merged, kid)
-            if isinstance(local, pikepdf.Dictionary):
-                local.P = document
-            document.K.append(local)
-    return offset + _next_key(nums)
-
-
-def _named_destinations(pdf: pikepdf.Pdf) -> list[tuple[pikepdf.String, pikepdf.Object]]:
-    names = pdf.Root.get("/Names")
-    dests = names.get("/Dests") if names is not None else None
-    if dests is None:
-        return []
-    found = []
-
-    def walk(node) -> None:
-        flat = node.get("/Names")
-        if flat is not None:
-            found.extend((flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
-        for kid in node.get("/Kids") or []:
-            walk(kid)
-
-    walk(dests)
-    return found
-
-
 def _internal_links(pdf: pikepdf.Pdf) -> list[tuple[pikepdf.Dictionary, str]]:
     found = []
     for page in pdf.pages:
@@ -203,33 +314,3 @@ def _internal_links(pdf: pikepdf.Pdf) -> list[tuple[pikepdf.Dictionary, str]]:
             if uri is not None and str(uri).startswith(INTERNAL_LINK):
                 found.append((annotation, str(uri).removeprefix(INTERNAL_LINK)))
     return found
-
-
-def _resolve_links(pdf: pikepdf.Pdf, anchors: set[str]) -> None:
-    """Links between pieces become links to the named destination (the anchor)."""
-    for annotation, anchor in _internal_links(pdf):
-        del annotation["/A"]
-        if anchor in anchors:
-            annotation.Dest = pikepdf.String(anchor)
-
-
-def _merge_outlines(merged: pikepdf.Pdf, pieces: list[pikepdf.Pdf]) -> None:
-    """Each piece's bookmarks, under the front's last top-level one (as one document
-    would nest a profile's level-2 headline under the edition's level-1 title)."""
-    with merged.open_outline() as outline:
-        parent = outline.root[-1].children if outline.root else outline.root
-        for piece in pieces:
-            with piece.open_outline() as source:
-                for item in source.root:
-                    parent.append(_copy_item(merged, item))
-
-
-def _copy_item(merged: pikepdf.Pdf, item) -> pikepdf.OutlineItem:
-    destination = item.destination
-    if isinstance(destination, pikepdf.Array) and len(destination):
-        destination = _copy(merged, destination)
-    copied = pikepdf.OutlineItem(item.title, destination)
-    copied.is_closed = item.is_closed
-    for child in item.children:
-        copied.children.append(_copy_item(merged, child))
-    return copied

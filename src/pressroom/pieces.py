@@ -377,11 +377,15 @@ class EditionPlan:
         return f"{self.edition.slug}:{self.format}:{part}"
 
     def assemble(
-        self, output: Path | None = None, run: Callable | None = None
+        self,
+        output: Path | None = None,
+        run: Callable | None = None,
+        segments: Path | None = None,
     ) -> tuple[bytes | None, dict[str, tuple[bytes | Path, int]], int]:
         """The edition's PDF (bytes, or None once written to ``output``), each profile's
         offprint (PDF bytes or file, pages), and the page count. ``run(function, *args)``
-        calls the assembly (a build runs it in a process of its own), else it runs here."""
+        calls the assembly (a build runs it in a process of its own), else it runs here;
+        ``segments``: where the assembly keeps the pieces' segments between builds."""
         from .assembly import assemble
 
         starts, pad = page_numbers(self.order, self.counts)
@@ -418,6 +422,7 @@ class EditionPlan:
             labels,
             fillers,
             output,
+            segments,
         )
         offprints = {
             slug: (self.results[slug][1].offprint, self.counts[slug]) for slug in self.order

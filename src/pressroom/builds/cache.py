@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 from ..diagnostics import Message
@@ -20,6 +21,7 @@ PIECE_PARTS = ("offprint", "blank", "teaser")
 
 
 PIECE = ".piece.pdf-part"  # PDFs, but not outputs: globbing the build folder for *.pdf skips them
+SEGMENTS = "segments"  # per edition and format: its pieces numbered for their places
 
 
 class PieceCache:
@@ -99,11 +101,30 @@ class PieceCache:
             self.enabled = False
             self.problem = f"the piece cache is off for this build: {error.strerror or error}"
 
-    def prune(self, keep: set[str]) -> None:
-        """Remove pieces no output depends on any more."""
+    def segments(self, job_key: str) -> Path | None:
+        """Where an edition's assembly keeps its pieces' segments (see
+        :mod:`pressroom.segments`) for the next one, or None without a cache."""
+        if not self.enabled:
+            return None
+        folder = self.folder / SEGMENTS / job_key.replace(":", ".")
+        if not self.read:  # --force: made again, as the pieces are
+            shutil.rmtree(folder, ignore_errors=True)
+        return folder
+
+    def prune(self, keep: set[str], editions: set[str] = frozenset()) -> None:
+        """Remove pieces no output depends on any more, and the segments of editions
+        (by job key) no longer built."""
         if not self.folder.is_dir():
             return
+        folders = self.folder / SEGMENTS
+        if folders.is_dir():
+            wanted = {key.replace(":", ".") for key in editions}
+            for folder in folders.iterdir():
+                if folder.name not in wanted:
+                    shutil.rmtree(folder, ignore_errors=True)
         for path in self.folder.iterdir():
+            if path.name == SEGMENTS:
+                continue
             if path.name.split(".")[0].split("-")[0] not in keep:
                 with contextlib.suppress(OSError):
                     path.unlink(missing_ok=True)

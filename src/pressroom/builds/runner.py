@@ -105,7 +105,8 @@ def run_build(
         pieces = {
             key for k, entry in manifest.items() if k != PAGE_HINTS for key in entry["pieces"]
         }
-        cache.prune(pieces)
+        editions = {k for k in manifest if k != PAGE_HINTS and k.startswith("edition:")}
+        cache.prune(pieces, editions)
     for note in notes:  # said once, with the first item
         outcomes[0].messages.append(warning(note, "build"))
     order = {job.key: i for i, job in enumerate(plan.jobs)}

@@ -178,7 +178,8 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
         # preflight refuses it, or it is the same as the output already there).
         with scratch_file(run.job.outputs[run.job.item]) as edition_pdf:
             apart = functools.partial(_assemble_apart, run, edition.workspace.config.limits)
-            _, offprints, pages = plan.assemble(edition_pdf, apart)
+            segments = cache.segments(run.job.key)
+            _, offprints, pages = plan.assemble(edition_pdf, apart, segments)
             warnings, findings = plan.messages()
             outcome.messages = [warning(w) for w in warnings] + findings
             if not refuse_on_findings(outcome, findings, run.job.strict):
