@@ -183,3 +183,58 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
         PressroomError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"
     ):
         DaskPool("tcp://127.0.0.1:9", str(tmp_path), Limits(), timeout=1)
+
+
+class LastFirstPool:
+    """Runs tasks in this process, the last submitted first, and records what happens."""
+
+    def __init__(self, root):
+        self.root, self.pending, self.events = str(root), [], []
+
+    def submit(self, task):
+        self.pending.append(task)
+        self.events.append(("submit", task))
+
+    @property
+    def busy(self):
+        return bool(self.pending)
+
+    def completed(self):
+        from pressroom.builds import run_task
+
+        task = next(t for t in reversed(self.pending) if t.ready())
+        self.pending.remove(task)
+        result = run_task(self.root, task)
+        self.events.append(("done", task))
+        yield task, result
+
+    def close(self):
+        pass
+
+
+def test_a_title_edit_lays_out_the_colophon_beside_the_front(tmp_path, fixed_date):
+    """The colophon (it lists the titles) waits for the profile pieces, not for the front,
+    whose page count the last build measured: it is laid out while the front still is,
+    and the edition is the same as a forced build's."""
+    from pressroom.anchors import BACK, FRONT
+    from pressroom.builds import plan_build, run_build
+
+    root = copy_sample(tmp_path / "ws")
+    build(root)
+    source = root / "content" / "profiles" / "wierzbicki.md"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("title: ", "title: Again, ", 1), encoding="utf-8")
+    workspace = Workspace.load(root)
+    pool = LastFirstPool(root)
+    plan = plan_build(workspace, ["2021-winter"], ["screen"])
+    (outcome,) = run_build(workspace, plan, pool=pool)
+    # The front, the profile, Ortega-Baines (its "see also" prints the title), the colophon.
+    assert outcome.ok and outcome.pieces["rendered"] == 4
+    order = [(what, task.spec.part) for what, task in pool.events if task.spec is not None]
+    assert order.index(("submit", BACK)) < order.index(("done", FRONT))
+    edition = page_texts(edition_pdf(root, "screen"))
+    assert any("Again," in page for page in edition[1:2])  # the contents
+    assert any(page.startswith("Credits") and "Again," in page for page in edition)
+    incremental = outputs(root)
+    build(root, force=True)
+    assert outputs(root) == incremental

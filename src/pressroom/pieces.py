@@ -263,6 +263,7 @@ class EditionPlan:
             self.shared = set()
         self.own_fits: dict[str, str] = {}  # slug -> JSON of the own PDF's decision
         self.awaiting: set[str] = set()  # slugs whose own PDF is being laid out now
+        self.colophon_sent = False  # laid out early once (see early_colophon)
 
     def spec(self, part: str) -> PieceSpec:
         starts, _ = page_numbers(self.order, self.counts)
@@ -348,6 +349,24 @@ class EditionPlan:
                 )
                 raise ContentError([Diagnostic(self.edition.source, None, None, message)])
         return missing
+
+    def early_colophon(self) -> PieceSpec | None:
+        """The colophon's spec, to lay it out before the round is in: once every profile
+        piece is (it prints the pages their pictures fell on), while the front is still
+        being laid out, if an earlier build measured the front's page count (a title edit
+        lays the front out again, and it rarely changes its length; if it does, the round
+        that follows lays the colophon out again). None: not now, or not needed."""
+        if BACK not in self.parts or self.colophon_sent:
+            return None
+        if FRONT in self.unhinted and FRONT not in self.known:
+            return None
+        if not all(self._settled(slug) for slug in self.order):
+            return None
+        spec = self.spec(BACK)
+        if BACK in self.results and self.results[BACK][0] == spec:
+            return None
+        self.colophon_sent = True
+        return spec
 
     def unchanged(self, part: str) -> bool:
         """Whether a part's inputs are still those its key was made from (a file saved

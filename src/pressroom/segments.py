@@ -162,42 +162,19 @@ class _Writer:
         needed = max(len(self.order), max(keys, default=-1) + 1, 1)
         size = -(-needed // SLOT) * SLOT
 
-        def relocate(text: bytes) -> bytes:
-            return _MARK.sub(
-                lambda m: (
-                    b"%d 0 R" % (base + int(m[2])) if m[1] == b"@" else b"%d" % (base + int(m[2]))
-                ),
-                text,
-            )
-
-        def relocate_str(text: str) -> str:
-            return relocate(text.encode()).decode()
+        def relocate(text: str) -> str:
+            return _relocate(text.encode(), base).decode()
 
         skipped = {self.local[objgen] for objgen in self.links}  # the edition writes these
-        body = io.BytesIO()
         segment = Segment(base, size, pdf.pdf_version)
-        for number, (text, stream) in enumerate(zip(texts, streams, strict=True), start=base):
-            if number - base in skipped:
-                continue
-            segment.numbers.append(number)
-            segment.offsets.append(body.tell())
-            body.write(b"%d 0 obj\n" % number)
-            if stream is None:
-                body.write(relocate(text))
-            else:
-                head = relocate(text)[:-2]  # the dictionary, without ">>": its length goes in
-                body.write(head + b" /Length %d >>\nstream\n" % len(stream))
-                body.write(stream)
-                body.write(b"\nendstream")
-            body.write(b"\nendobj\n")
+        data = _body(segment, texts, streams, skipped)
         segment.pages = [base + self.local[page.objgen] for page in pages]
-        segment.struct_kids = [relocate_str(k) for k in kid_syntax]
-        segment.parent_tree = [[int(relocate_str(k)), relocate_str(v)] for k, v in parent_tree]
-        segment.dests = [[name, relocate_str(value)] for name, value in dests]
-        segment.outline = _map_outline(outline, relocate_str)
-        segment.links = [[int(relocate_str(n).split()[0]), relocate_str(e), a] for n, e, a in links]
-        segment.front = {key: relocate_str(value) for key, value in front.items()}
-        data = body.getvalue()
+        segment.struct_kids = [relocate(k) for k in kid_syntax]
+        segment.parent_tree = [[int(relocate(k)), relocate(v)] for k, v in parent_tree]
+        segment.dests = [[name, relocate(value)] for name, value in dests]
+        segment.outline = _map_outline(outline, relocate)
+        segment.links = [[int(relocate(n).split()[0]), relocate(e), a] for n, e, a in links]
+        segment.front = {key: relocate(value) for key, value in front.items()}
         segment.body_digest = hashlib.sha256(data).hexdigest()
         return segment, data
 
@@ -329,6 +306,37 @@ class _Writer:
         if info is not None:
             out["info"] = self._syntax(info)
         return out
+
+
+def _relocate(text: bytes, base: int) -> bytes:
+    """A piece's object as the edition numbers it: "@k" -> "base+k 0 R", "~k" -> base+k."""
+
+    def number(match: re.Match) -> bytes:
+        value = base + int(match[2])
+        return b"%d 0 R" % value if match[1] == b"@" else b"%d" % value
+
+    return _MARK.sub(number, text)
+
+
+def _body(segment: Segment, texts: list[bytes], streams: list, skipped: set[int]) -> bytes:
+    """The objects, numbered from the segment's base; their numbers and offsets go in it."""
+    body = io.BytesIO()
+    for index, (text, stream) in enumerate(zip(texts, streams, strict=True)):
+        if index in skipped:
+            continue
+        number = segment.base + index
+        segment.numbers.append(number)
+        segment.offsets.append(body.tell())
+        body.write(b"%d 0 obj\n" % number)
+        if stream is None:
+            body.write(_relocate(text, segment.base))
+        else:  # the dictionary without its ">>", for the stream's length to go in
+            head = _relocate(text, segment.base)[:-2]
+            body.write(head + b" /Length %d >>\nstream\n" % len(stream))
+            body.write(stream)
+            body.write(b"\nendstream")
+        body.write(b"\nendobj\n")
+    return body.getvalue()
 
 
 def _map_outline(items: list[dict], relocate) -> list[dict]:

@@ -101,6 +101,8 @@ def _piece_done(task: Task, result, editions: dict, pool, cache, hints, finish) 
             if other.job.source == run.job.source:
                 other.plan.suggest(task.spec.part, result.pages)
         run.peak_mb = max(run.peak_mb, result.peak_mb)
+        if run.pending:
+            _colophon_early(run, pool, cache)
     if run.pending:
         return
     if run.failed is not None:
@@ -110,6 +112,23 @@ def _piece_done(task: Task, result, editions: dict, pool, cache, hints, finish) 
         finish(run.job, run.inputs_hash, outcome)
     else:
         _advance(run, pool, cache, hints, finish)
+
+
+def _colophon_early(run: EditionRun, pool: TaskPool, cache) -> None:
+    """The colophon, as soon as it can go (EditionPlan.early_colophon): beside the front,
+    not after it (at 300 profiles each takes seconds; a title edit needs both)."""
+    spec = run.plan.early_colophon()
+    if spec is None:
+        return
+    cached = cache.load(run.plan.key(spec))
+    if cached is not None:
+        run.plan.receive(spec, cached)
+        run.cached += 1
+        return
+    prepare = functools.partial(_prepare, run.plan, BACK)
+    pool.submit(Task(run.job, build=run.build, prepare=prepare))
+    run.pending += 1
+    run.rendered += 1
 
 
 @dataclass
