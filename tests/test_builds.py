@@ -570,6 +570,28 @@ def test_work_done_apart_answers_or_says_why_not():
         run_apart(Limits(render_seconds=1), time.sleep, 30)
 
 
+def test_a_worker_past_its_peak_retires_after_answering(tmp_path):
+    """A worker whose resident size has crept past the pool's retiring peak answers its
+    task, then leaves; a fresh one takes the next task, and nothing is lost."""
+    from pressroom.builds import plan_build, run_build
+    from pressroom.builds.pool import RETIRE_MB, LocalPool
+
+    root = copy_sample(tmp_path / "ws")
+    workspace = Workspace.load(root)
+    limits = workspace.config.limits
+    pool = LocalPool(str(root), 1, limits)
+    assert pool.retire_mb == min(RETIRE_MB, limits.render_memory_mb * 0.8)
+    pool.retire_mb = 1  # every worker is past it after one task
+    spawned = []
+    spawn = pool._spawn
+    pool._spawn = lambda: spawned.append(1) or spawn()
+    plan = plan_build(workspace, ["al-kadhimi", "wierzbicki", "ortega-baines"], ["screen"])
+    with pool:
+        outcomes = run_build(workspace, plan, force=True, pool=pool)
+    assert [o.status for o in outcomes] == ["built"] * 3
+    assert len(spawned) == 3  # one worker a task
+
+
 def test_a_forced_build_assembles_its_edition_from_stored_pieces(tmp_path):
     """--force lays every piece out again and stores it: the edition is assembled from
     the cache's files (not from pieces held in memory), and the next build uses them."""
