@@ -66,34 +66,29 @@ def assemble(
         elif padded:
             sequence.append((blank, "blank"))
         sequence.append((piece, "piece"))
-    with _open(front) as pdf:
-        tagged = "/StructTreeRoot" in pdf.Root
-        version = pdf.pdf_version
     if segments is not None:
         segments.mkdir(parents=True, exist_ok=True)
     if output is None:
         stream = io.BytesIO()
-        _Edition(stream, tagged, version, segments).write(sequence, labels)
+        _Edition(stream, segments).write(sequence, labels)
         return stream.getvalue()
     with open(output, "wb") as stream:
-        _Edition(stream, tagged, version, segments).write(sequence, labels)
+        _Edition(stream, segments).write(sequence, labels)
     return None
 
 
 class _Edition:
     """Writes the segments one after the other, then what ties them together."""
 
-    def __init__(self, out: BinaryIO, tagged: bool, version: str, folder: Path | None) -> None:
+    def __init__(self, out: BinaryIO, folder: Path | None) -> None:
         self.out = out
-        self.tagged = tagged
-        self.version = version
+        self.tagged = True  # until the front says (the edition is tagged as its front is)
         self.folder = folder
         self.offsets: dict[int, int] = {}
         self.used: set[str] = set()
         self.digest = hashlib.sha256()
 
     def write(self, sequence: list[tuple[Source, str]], labels) -> None:
-        self.out.write(b"%%PDF-%s\n%%\xbf\xf7\xa2\xfe\n" % self.version.encode())
         base = FIRST_BASE
         pages: list[int] = []
         kids: list[str] = []
@@ -104,6 +99,9 @@ class _Edition:
         front: dict = {}
         for source, role in sequence:
             segment, body = self._segment(source, base, role)
+            if role == "front":  # first: its version heads the file
+                self.tagged = segment.tagged
+                self.out.write(b"%%PDF-%s\n%%\xbf\xf7\xa2\xfe\n" % segment.version.encode())
             start = self.out.tell()
             self.out.write(body)
             for number, offset in zip(segment.numbers, segment.offsets, strict=True):
@@ -282,10 +280,6 @@ class _Edition:
 
 def _dictionary(entries: dict[str, str]) -> str:
     return "<<" + " ".join(f"{key} {value}" for key, value in entries.items()) + ">>"
-
-
-def _open(source: Source) -> pikepdf.Pdf:
-    return pikepdf.open(source if isinstance(source, Path) else io.BytesIO(source))
 
 
 def offprint(piece: bytes) -> bytes:

@@ -32,7 +32,7 @@ from .anchors import INTERNAL_LINK
 SLOT = 4096  # object numbers a piece takes at least (and in multiples of)
 PAGES, STRUCT_ROOT, DOCUMENT = 1, 2, 3  # the edition's objects that pieces refer to
 FIRST_BASE = SLOT  # the first piece's first number (below it: the three above)
-VERSION = "1"  # of the segment's form: a new one makes older segments unused
+VERSION = "2"  # of the segment's form: a new one makes older segments unused
 MAGIC = b"%pressroom-segment " + VERSION.encode() + b"\n"
 
 # Within a piece's objects as first written, "@k" is a reference to its k-th object and
@@ -49,6 +49,7 @@ class Segment:
     base: int
     size: int  # object numbers taken: a whole number of slots
     version: str  # the PDF version the piece declares
+    tagged: bool  # whether its structure was kept (asked for, and the piece has one)
     numbers: list[int] = field(default_factory=list)  # of the objects in the body, in order
     offsets: list[int] = field(default_factory=list)  # of each object in the body
     pages: list[int] = field(default_factory=list)
@@ -103,7 +104,7 @@ class _Writer:
 
     def __init__(self, pdf: pikepdf.Pdf, tagged: bool, front: bool) -> None:
         self.pdf = pdf
-        self.tagged = tagged
+        self.tagged = tagged and "/StructTreeRoot" in pdf.Root
         self.front = front
         self.local: dict[tuple[int, int], int] = {}  # objgen -> index in the segment
         self.order: list[pikepdf.Object] = []
@@ -166,7 +167,7 @@ class _Writer:
             return _relocate(text.encode(), base).decode()
 
         skipped = {self.local[objgen] for objgen in self.links}  # the edition writes these
-        segment = Segment(base, size, pdf.pdf_version)
+        segment = Segment(base, size, pdf.pdf_version, self.tagged)
         data = _body(segment, texts, streams, skipped)
         segment.pages = [base + self.local[page.objgen] for page in pages]
         segment.struct_kids = [relocate(k) for k in kid_syntax]

@@ -118,17 +118,27 @@ def _colophon_early(run: EditionRun, pool: TaskPool, cache) -> None:
     """The colophon, as soon as it can go (EditionPlan.early_colophon): beside the front,
     not after it (at 300 profiles each takes seconds; a title edit needs both)."""
     spec = run.plan.early_colophon()
-    if spec is None:
-        return
-    cached = cache.load(run.plan.key(spec))
-    if cached is not None:
-        run.plan.receive(spec, cached)
-        run.cached += 1
-        return
-    prepare = functools.partial(_prepare, run.plan, BACK)
-    pool.submit(Task(run.job, build=run.build, prepare=prepare))
-    run.pending += 1
-    run.rendered += 1
+    if spec is not None:
+        _take_or_send(run, pool, cache, [spec])
+
+
+def _take_or_send(run: EditionRun, pool: TaskPool, cache, specs: list[PieceSpec]) -> int:
+    """Pieces the cache has go to the plan; the others to the pool (each prepared when a
+    worker is free: its page numbers as then known). How many were sent."""
+    missing = []
+    for spec in specs:
+        cached = cache.load(run.plan.key(spec))
+        if cached is None:
+            missing.append(spec)
+        else:
+            run.plan.receive(spec, cached)
+            run.cached += 1
+    for spec in missing:
+        prepare = functools.partial(_prepare, run.plan, spec.part)
+        pool.submit(Task(run.job, build=run.build, prepare=prepare))
+    run.pending += len(missing)
+    run.rendered += len(missing)
+    return len(missing)
 
 
 @dataclass
@@ -161,21 +171,7 @@ def _advance(run: EditionRun, pool: TaskPool, cache, hints, finish) -> None:
             return
         if not specs:
             break
-        missing = []
-        for spec in specs:
-            key = plan.key(spec)
-            cached = cache.load(key)
-            if cached is None:
-                missing.append((spec, key))
-            else:
-                plan.receive(spec, cached)
-                run.cached += 1
-        if missing:
-            for spec, _ in missing:
-                prepare = functools.partial(_prepare, plan, spec.part)
-                pool.submit(Task(run.job, build=run.build, prepare=prepare))
-            run.pending = len(missing)
-            run.rendered += len(missing)
+        if _take_or_send(run, pool, cache, specs):
             return
     hints.update(plan.page_counts)
     run.keys = {plan.key(spec) for spec, _ in plan.results.values()}  # what the edition uses
