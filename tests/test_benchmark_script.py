@@ -40,5 +40,10 @@ def test_the_benchmark_script_runs_and_prints_its_ratios():
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    for line in ("no-op rebuild", "peak memory of the main process", "title / render one"):
+    for line in (
+        "no-op rebuild",
+        "peak memory of the main process",
+        "title / render one",
+        "font programs",
+    ):
         assert line in done.stdout

@@ -604,3 +604,67 @@ def test_a_forced_build_assembles_its_edition_from_stored_pieces(tmp_path):
     assert outcome.peak_mb > 0  # the assembly's process counted with the pieces'
     (again,) = build_workspace(workspace, ["2021-winter"], ["screen"])
     assert again.status == "cached"
+
+
+def font_programs(path: Path) -> dict[str, set[tuple[int, int]]]:
+    """By face (the subset's tag left out), the font programs a PDF's fonts point to."""
+    faces: dict[str, set[tuple[int, int]]] = {}
+    with pikepdf.open(path) as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+                program = obj.get("/FontFile2") or obj.get("/FontFile3")
+                face = str(obj.FontName).split("+")[-1]
+                faces.setdefault(face, set()).add(program.objgen)
+    return faces
+
+
+def program_bytes(path: Path) -> int:
+    with pikepdf.open(path) as pdf:
+        return sum(
+            len(pdf.get_object(objgen).read_raw_bytes())
+            for programs in font_programs(path).values()
+            for objgen in programs
+        )
+
+
+@pytest.mark.parametrize("fmt", ["screen", "print", "archive"])
+def test_an_edition_carries_one_subset_of_each_face(sample, fmt):
+    """The pieces' fonts share one subset of each face; the offprints keep their own."""
+    root = sample[0]
+    edition = font_programs(edition_pdf(root, fmt))
+    assert {"Inter", "EB-Garamond"} <= set(edition)
+    assert all(len(programs) == 1 for programs in edition.values()), edition
+    offprints = [edition_pdf(root, fmt, slug) for slug in TITLES]
+    assert any(len(font_programs(path)) > 1 for path in offprints)
+    # An offprint's subsets hold what one profile uses; the edition's, what all do.
+    assert program_bytes(edition_pdf(root, fmt)) < sum(map(program_bytes, offprints))
+
+
+def test_shared_subsets_draw_each_page_as_the_pieces_own_did(sample):
+    """An offprint keeps the subsets its piece was laid out with: its pages and the
+    edition's, drawn with the shared subsets, are the same pixels."""
+    root = sample[0]
+    edition = pypdfium2.PdfDocument(edition_pdf(root, "archive"))
+    texts = page_texts(edition_pdf(root, "archive"))
+    compared = 0
+    for slug in TITLES:
+        path = edition_pdf(root, "archive", slug)
+        offprint = pypdfium2.PdfDocument(path)
+        for index, text in enumerate(page_texts(path)):
+            page = edition[texts.index(text)].render(scale=1).to_pil()
+            assert page.tobytes() == offprint[index].render(scale=1).to_pil().tobytes()
+            compared += 1
+    assert compared >= 7
+
+
+def test_an_edition_whose_fonts_cannot_be_found_keeps_the_pieces_subsets(tmp_path, monkeypatch):
+    from pressroom.pieces import EditionPlan
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setattr(EditionPlan, "_font_files", lambda self: [])
+    root = copy_sample(tmp_path / "ws")
+    (outcome,) = build_workspace(Workspace.load(root), ["2021-winter"], ["screen"])
+    assert outcome.ok, outcome.messages
+    programs = font_programs(edition_pdf(root, "screen"))
+    assert max(len(found) for found in programs.values()) >= 3  # a subset per piece
+    assert not list((root / "build" / ".pressroom-cache").rglob("*.font"))

@@ -338,7 +338,9 @@ def all_pdf_bytes(root: Path) -> bytes:
 
 @pytest.mark.slow
 def test_pathological_profiles_fail_alone_and_write_nothing(workspace, secret):
-    (workspace.root / "pressroom.yaml").write_text("limits: {render_seconds: 20}\n")
+    # The 100,000-letter word takes 15-30 s to lay out here: a limit well above that, so
+    # that preflight, not the clock, stops it (the time limit has its own test below).
+    (workspace.root / "pressroom.yaml").write_text("limits: {render_seconds: 120}\n")
     workspace.profile("good")
     workspace.profile("word", "title: Word\n", body="x" * 100_000 + "\n")
     workspace.profile("page", "title: Page\nvariables: {page_size: 200000in 200000in}\n")
@@ -346,7 +348,9 @@ def test_pathological_profiles_fail_alone_and_write_nothing(workspace, secret):
     status = {o.item: (o.status, o.messages) for o in outcomes}
     assert status["good"][0] == "built"
     assert status["word"][0] == "failed"
-    assert any("preflight: page 1: error: text runs off the page" in m for m in status["word"][1])
+    assert any(
+        "preflight: page 1: error: text runs off the page" in m for m in status["word"][1]
+    ), status["word"]
     assert status["word"][1][-1] == "preflight failed: nothing written"
     assert status["page"][0] == "failed"
     assert any(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -35,9 +36,11 @@ from .segments import (
     load_segment,
     make_segment,
 )
+from .subsets import expand, index_fonts, shared_subset
 
 Source = bytes | Path  # a PDF in memory, or in a file (a piece in the build's cache)
 SEGMENTS = ".segment"
+FIRST_SHARED = DOCUMENT + 1  # the shared font subsets' numbers, below the first piece's
 
 
 def assemble(
@@ -49,6 +52,7 @@ def assemble(
     fillers: dict[int, Source] | None = None,
     output: Path | None = None,
     segments: Path | None = None,
+    fonts: Sequence[Path] = (),
 ) -> bytes | None:
     """The edition: ``front``, then each piece, preceded by the blank page where ``pad``.
 
@@ -57,7 +61,9 @@ def assemble(
     one page (the colophon) that takes that piece's blank page, with its structure.
     Returns the PDF's bytes, or writes it to ``output``. ``segments``: a folder where
     the pieces' segments are kept for the next assembly (the ones not used this time
-    are removed from it)."""
+    are removed from it). ``fonts``: font files the pieces' fonts may come from; the
+    edition carries one subset of each, shared by every piece that uses it
+    (:mod:`pressroom.subsets`), and the pieces' own subsets of it are left out."""
     fillers = fillers or {}
     sequence: list[tuple[Source, str]] = [(front, "front")]
     for index, (piece, padded) in enumerate(zip(pieces, pad, strict=True)):
@@ -68,20 +74,24 @@ def assemble(
         sequence.append((piece, "piece"))
     if segments is not None:
         segments.mkdir(parents=True, exist_ok=True)
+    originals = index_fonts(fonts)
     if output is None:
         stream = io.BytesIO()
-        _Edition(stream, segments).write(sequence, labels)
+        _Edition(stream, segments, originals).write(sequence, labels)
         return stream.getvalue()
     with open(output, "wb") as stream:
-        _Edition(stream, segments).write(sequence, labels)
+        _Edition(stream, segments, originals).write(sequence, labels)
     return None
 
 
 class _Edition:
     """Writes the segments one after the other, then what ties them together."""
 
-    def __init__(self, out: BinaryIO, folder: Path | None) -> None:
+    def __init__(self, out: BinaryIO, folder: Path | None, originals: dict[str, Path]) -> None:
         self.out = out
+        self.originals = originals  # font files, by identity
+        self.shared: dict[str, tuple[int, str]] = {}  # identity -> number, kind
+        self.glyphs: dict[str, set[int]] = {}  # identity -> every glyph the pieces use
         self.tagged = True  # until the front says (the edition is tagged as its front is)
         self.folder = folder
         self.offsets: dict[int, int] = {}
@@ -103,8 +113,7 @@ class _Edition:
                 self.tagged = segment.tagged
                 self.out.write(b"%%PDF-%s\n%%\xbf\xf7\xa2\xfe\n" % segment.version.encode())
             start = self.out.tell()
-            self.out.write(body)
-            for number, offset in zip(segment.numbers, segment.offsets, strict=True):
+            for number, offset in self._write_body(segment, body):
                 self.offsets[number] = start + offset
             self.digest.update(segment.body_digest.encode())
             base += segment.size
@@ -118,6 +127,7 @@ class _Edition:
             links += segment.links
             if role == "front":
                 front = segment.front
+        self._shared_fonts()
         self._prune()
         self.next = base  # numbers for the objects made here, past the last piece
         names = {name for name, _ in dests}
@@ -172,18 +182,68 @@ class _Edition:
                 write_atomic(self.folder / name, dump_segment(segment, body))
         return segment, body
 
+    def _write_body(self, segment: Segment, body: bytes) -> list[tuple[int, int]]:
+        """Write a segment's body, its fonts pointing to the edition's shared subsets
+        (the piece's own subsets of those left out); the offsets of what was written."""
+        dropped: set[int] = set()
+        patched = bytearray(body) if segment.fonts else body
+        for font in segment.fonts:
+            identity = font["identity"]
+            old = b"%d 0 R" % font["number"]
+            if identity not in self.originals or any(
+                patched[offset : offset + len(old)] != old for offset in font["refs"]
+            ):
+                continue  # a font pressroom cannot find (or a header amiss): kept in the piece
+            if identity not in self.shared:  # numbered in order of first use
+                if FIRST_SHARED + len(self.shared) >= FIRST_BASE:
+                    continue
+                self.shared[identity] = (FIRST_SHARED + len(self.shared), font["kind"])
+            self.glyphs.setdefault(identity, set()).update(expand(font["glyphs"]))
+            new = (b"%d 0 R" % self.shared[identity][0]).ljust(len(old))  # offsets hold
+            for offset in font["refs"]:
+                patched[offset : offset + len(old)] = new
+            dropped.add(font["number"])
+        if not dropped:
+            self.out.write(body)
+            return list(zip(segment.numbers, segment.offsets, strict=True))
+        written = []
+        ends = [*segment.offsets[1:], len(body)]
+        position = 0
+        for number, offset, end in zip(segment.numbers, segment.offsets, ends, strict=True):
+            if number in dropped:
+                continue
+            written.append((number, position))
+            self.out.write(patched[offset:end])
+            position += end - offset
+        return written
+
+    def _shared_fonts(self) -> None:
+        """One subset of each font file the pieces use, with every glyph they use."""
+        for identity, (number, kind) in sorted(self.shared.items(), key=lambda i: i[1][0]):
+            program, name = shared_subset(
+                self.originals[identity], self.glyphs[identity], self.folder
+            )
+            self.used.add(name)
+            data = zlib.compress(program, 6)
+            extra = f"/Length1 {len(program)}" if kind == "FontFile2" else "/Subtype /OpenType"
+            head = f"<<{extra} /Filter /FlateDecode /Length {len(data)}>>\nstream\n"
+            self._object_bytes(head.encode() + data + b"\nendstream", number)
+
     def _prune(self) -> None:
         if self.folder is None:
             return
-        for path in self.folder.glob(f"*{SEGMENTS}"):
+        for path in [*self.folder.glob(f"*{SEGMENTS}"), *self.folder.glob("*.font")]:
             if path.name not in self.used:
                 path.unlink(missing_ok=True)
 
     def _object(self, text: str, number: int | None = None) -> int:
+        return self._object_bytes(text.encode("latin-1"), number)
+
+    def _object_bytes(self, content: bytes, number: int | None = None) -> int:
         if number is None:
             number, self.next = self.next, self.next + 1
         self.offsets[number] = self.out.tell()
-        data = b"%d 0 obj\n%s\nendobj\n" % (number, text.encode("latin-1"))
+        data = b"%d 0 obj\n%s\nendobj\n" % (number, content)
         self.digest.update(data)
         self.out.write(data)
         return number

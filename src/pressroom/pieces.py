@@ -442,11 +442,21 @@ class EditionPlan:
             fillers,
             output,
             segments,
+            self._font_files(),
         )
         offprints = {
             slug: (self.results[slug][1].offprint, self.counts[slug]) for slug in self.order
         }
         return pdf, offprints, total
+
+    def _font_files(self) -> list[Path]:
+        """Where the pieces' fonts may come from: what a document may read, but the
+        build folder (see subsets: the edition shares one subset of each)."""
+        from .content import resource_roots
+        from .subsets import font_files
+
+        workspace = self.edition.workspace
+        return font_files(resource_roots(workspace), skip=[workspace.output_dir])
 
     @property
     def drops_blank_pages(self) -> bool:

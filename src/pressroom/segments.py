@@ -28,11 +28,12 @@ from pathlib import Path
 import pikepdf
 
 from .anchors import INTERNAL_LINK
+from .subsets import font_identity, ranges, widths_glyphs
 
 SLOT = 4096  # object numbers a piece takes at least (and in multiples of)
 PAGES, STRUCT_ROOT, DOCUMENT = 1, 2, 3  # the edition's objects that pieces refer to
 FIRST_BASE = SLOT  # the first piece's first number (below it: the three above)
-VERSION = "2"  # of the segment's form: a new one makes older segments unused
+VERSION = "3"  # of the segment's form: a new one makes older segments unused
 MAGIC = b"%pressroom-segment " + VERSION.encode() + b"\n"
 
 # Within a piece's objects as first written, "@k" is a reference to its k-th object and
@@ -59,6 +60,10 @@ class Segment:
     outline: list[dict] = field(default_factory=list)  # {"entries", "closed", "children"}
     links: list[list] = field(default_factory=list)  # [number, entries, anchor]
     front: dict = field(default_factory=dict)  # the catalogue's own entries, with the front
+    # Font programs the edition may share (pressroom.subsets): {"identity", "number" (the
+    # program's object), "kind" (FontFile2, FontFile3), "glyphs" (runs), "refs" (where
+    # the body refers to the program: offsets of "number 0 R")}.
+    fonts: list[dict] = field(default_factory=list)
     body_digest: str = ""
 
     def header(self) -> bytes:
@@ -168,7 +173,22 @@ class _Writer:
 
         skipped = {self.local[objgen] for objgen in self.links}  # the edition writes these
         segment = Segment(base, size, pdf.pdf_version, self.tagged)
-        data = _body(segment, texts, streams, skipped)
+        programs = self._font_programs(texts)
+        watch: dict[int, list[int]] = {}
+        for program, found in programs.items():
+            for descriptor in found["descriptors"]:
+                watch.setdefault(descriptor, []).append(base + program)
+        data, refs = _body(segment, texts, streams, skipped, watch)
+        segment.fonts = [
+            {
+                "identity": found["identity"],
+                "number": base + program,
+                "kind": found["kind"],
+                "glyphs": ranges(found["glyphs"]),
+                "refs": refs[base + program],
+            }
+            for program, found in sorted(programs.items())
+        ]
         segment.pages = [base + self.local[page.objgen] for page in pages]
         segment.struct_kids = [relocate(k) for k in kid_syntax]
         segment.parent_tree = [[int(relocate(k)), relocate(v)] for k, v in parent_tree]
@@ -178,6 +198,80 @@ class _Writer:
         segment.front = {key: relocate(value) for key, value in front.items()}
         segment.body_digest = hashlib.sha256(data).hexdigest()
         return segment, data
+
+    def _font_programs(self, texts: list[bytes]) -> dict[int, dict]:
+        """The font programs an edition may share, by index: each used only through CID
+        fonts whose glyph numbers are the font's (Identity), with no CIDSet (PDF/A-1 lists
+        a subset's glyphs there, which a shared subset would contradict), and cut from a
+        font :func:`~pressroom.subsets.font_identity` can name."""
+        objects = [
+            (index, obj)
+            for index, obj in enumerate(self.order)
+            if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream))
+        ]
+        found, refused, by_descriptor = self._font_descriptors(objects)
+        for _, obj in objects:
+            if obj.get("/Type") == "/Font":
+                self._font_user(obj, found, refused, by_descriptor)
+        shared = {}
+        for number, entry in found.items():
+            descriptors = {self.order[i].objgen for i in entry["descriptors"]}
+            if number in refused or entry["used"] != descriptors:
+                continue
+            # Only its descriptors may point to it: the edition drops it for the shared one.
+            mark = re.compile(rb"@%d(?!\d)" % number)
+            if sum(len(mark.findall(text)) for text in texts) != len(entry["descriptors"]):
+                continue
+            identity = font_identity(self.order[number].read_bytes())
+            if identity is not None:
+                shared[number] = {**entry, "identity": identity}
+        return shared
+
+    def _font_descriptors(self, objects: list) -> tuple[dict, set, dict]:
+        """Font programs by index (which descriptors point to them), the ones that cannot
+        be shared, and each descriptor's program."""
+        found: dict[int, dict] = {}
+        refused: set[int] = set()
+        by_descriptor: dict[tuple[int, int], int] = {}
+        for index, obj in objects:
+            if obj.get("/Type") != "/FontDescriptor":
+                continue
+            for kind in ("/FontFile2", "/FontFile3"):
+                program = obj.get(kind)
+                number = self.local.get(program.objgen) if program is not None else None
+                if number is None:
+                    continue
+                entry = found.setdefault(
+                    number, {"kind": kind[1:], "descriptors": [], "glyphs": set(), "used": set()}
+                )
+                entry["descriptors"].append(index)
+                by_descriptor[obj.objgen] = number
+                opentype = kind == "/FontFile2" or program.get("/Subtype") == "/OpenType"
+                if "/CIDSet" in obj or not opentype:
+                    refused.add(number)
+        return found, refused, by_descriptor
+
+    @staticmethod
+    def _font_user(font, found: dict, refused: set, by_descriptor: dict) -> None:
+        """Note the glyphs a font uses of its program, or refuse the program."""
+        subtype = font.get("/Subtype")
+        if subtype == "/Type0":
+            if font.get("/Encoding") != "/Identity-H":  # codes that are not glyph numbers
+                for descendant in font.get("/DescendantFonts") or []:
+                    descriptor = descendant.get("/FontDescriptor")
+                    if descriptor is not None:
+                        refused.add(by_descriptor.get(descriptor.objgen, -1))
+            return
+        descriptor = font.get("/FontDescriptor")
+        number = by_descriptor.get(descriptor.objgen) if descriptor is not None else None
+        if number is None:
+            return
+        mapping = font.get("/CIDToGIDMap")
+        if subtype not in ("/CIDFontType0", "/CIDFontType2") or mapping not in (None, "/Identity"):
+            refused.add(number)
+            return
+        found[number]["glyphs"].update(widths_glyphs(font.get("/W") or []))
+        found[number]["used"].add(descriptor.objgen)
 
     def _leave_out_structure(self, root) -> None:
         """What the edition writes once for all pieces, pointed to by its fixed numbers."""
@@ -319,9 +413,18 @@ def _relocate(text: bytes, base: int) -> bytes:
     return _MARK.sub(number, text)
 
 
-def _body(segment: Segment, texts: list[bytes], streams: list, skipped: set[int]) -> bytes:
-    """The objects, numbered from the segment's base; their numbers and offsets go in it."""
+def _body(
+    segment: Segment,
+    texts: list[bytes],
+    streams: list,
+    skipped: set[int],
+    watch: dict[int, list[int]],
+) -> tuple[bytes, dict[int, list[int]]]:
+    """The objects, numbered from the segment's base; their numbers and offsets go in it.
+    ``watch``: by object index, the numbers whose references in it are wanted (their
+    offsets in the body, by number)."""
     body = io.BytesIO()
+    refs: dict[int, list[int]] = {number: [] for numbers in watch.values() for number in numbers}
     for index, (text, stream) in enumerate(zip(texts, streams, strict=True)):
         if index in skipped:
             continue
@@ -329,15 +432,20 @@ def _body(segment: Segment, texts: list[bytes], streams: list, skipped: set[int]
         segment.numbers.append(number)
         segment.offsets.append(body.tell())
         body.write(b"%d 0 obj\n" % number)
+        written = _relocate(text, segment.base)
+        for wanted in watch.get(index, ()):
+            where = body.tell()
+            refs[wanted] += [
+                where + m.start() for m in re.finditer(rb"(?<!\d)%d 0 R" % wanted, written)
+            ]
         if stream is None:
-            body.write(_relocate(text, segment.base))
+            body.write(written)
         else:  # the dictionary without its ">>", for the stream's length to go in
-            head = _relocate(text, segment.base)[:-2]
-            body.write(head + b" /Length %d >>\nstream\n" % len(stream))
+            body.write(written[:-2] + b" /Length %d >>\nstream\n" % len(stream))
             body.write(stream)
             body.write(b"\nendstream")
         body.write(b"\nendobj\n")
-    return body.getvalue()
+    return body.getvalue(), refs
 
 
 def _map_outline(items: list[dict], relocate) -> list[dict]:

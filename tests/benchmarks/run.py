@@ -167,6 +167,22 @@ def dump_documents(root: Path, out: Path) -> list[Path]:
     return paths
 
 
+def font_bytes(path: Path) -> tuple[int, int]:
+    """The bytes of the font programs a PDF embeds (as stored), and its page count."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        programs = {
+            obj.get(key).objgen
+            for obj in pdf.objects
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor"
+            for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            if key in obj
+        }
+        total = sum(len(pdf.get_object(objgen).read_raw_bytes()) for objgen in programs)
+        return total, len(pdf.pages)
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -261,6 +277,11 @@ def main() -> None:
         print(f"  --jobs 2 against the engine floor: {100 * floor:.0f}% of its pages per second")
     print(f"  peak memory of the main process:    {main_peak:.0f} MB")
     print(f"  peak memory of a worker (render or assembly): {worker_peak:.0f} MB")
+    edition = next((root / "build").rglob("bench.pdf"))
+    fonts, edition_pages = font_bytes(edition)
+    print(f"  edition: {edition.stat().st_size / 1e6:.1f} MB, "
+          f"{edition.stat().st_size / edition_pages / 1e3:.0f} KB a page, "
+          f"font programs {fonts / 1e6:.2f} MB")  # fmt: skip
     alone = median(results["render one (pressroom)"])
     for edit in ("text", "title"):
         ratio = median(results[f"rebuild after one profile's {edit}"]) / alone
