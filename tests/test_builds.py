@@ -592,6 +592,37 @@ def test_a_worker_past_its_peak_retires_after_answering(tmp_path):
     assert len(spawned) == 3  # one worker a task
 
 
+def test_own_pdfs_start_before_the_pieces_they_decide(tmp_path):
+    """The front starts first; then every profile's own PDF, then the edition's pieces,
+    the colophon last (it waits for the pieces): so at the end of a build the workers
+    share the pieces left, not one of them the last own PDF and its piece alone."""
+    from pressroom.builds import plan_build, run_build
+    from pressroom.builds.pool import LocalPool
+
+    root = copy_sample(tmp_path / "ws")
+    workspace = Workspace.load(root)
+    pool = LocalPool(str(root), 1, workspace.config.limits)  # one worker: one order
+    started = []
+    completed = pool.completed
+
+    def recording():
+        for task, result in completed():
+            started.append(task.spec.part if task.spec else f"own {task.job.item}")
+            yield task, result
+
+    pool.completed = recording
+    slugs = ["al-kadhimi", "wierzbicki", "ortega-baines"]
+    plan = plan_build(workspace, ["2021-winter", *slugs], ["screen"])
+    with pool:
+        outcomes = run_build(workspace, plan, force=True, pool=pool)
+    assert all(o.ok for o in outcomes)
+    own = [f"own {slug}" for slug in slugs]
+    assert started[0] == "front"
+    assert sorted(started[1:4]) == sorted(own)
+    assert sorted(started[4:7]) == sorted(slugs)
+    assert started[-1] == "back"
+
+
 def test_a_forced_build_assembles_its_edition_from_stored_pieces(tmp_path):
     """--force lays every piece out again and stores it: the edition is assembled from
     the cache's files (not from pieces held in memory), and the next build uses them."""

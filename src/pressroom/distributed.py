@@ -46,7 +46,7 @@ class DaskPool(TaskPool):
     def _send(self) -> None:
         for task in [t for t in self.waiting if t.ready()]:  # the rest waits for a result
             self.waiting.remove(task)
-            future = self.client.submit(run_task, self.root, task, pure=False)
+            future = self.client.submit(run_task, self.root, task, pure=False, priority=-task.rank)
             self.futures[future] = (task, time.monotonic())
 
     @property

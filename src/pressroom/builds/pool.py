@@ -40,6 +40,9 @@ class Task:
     # It returns None while a guess would be poor (the edition's front, whose length
     # moves every page number, is still being laid out): other tasks go first.
     prepare: Callable[[], tuple[PieceSpec, str] | None] | None = field(default=None, repr=False)
+    # Among tasks that can start, the lowest rank goes first (then the earliest sent):
+    # see schedule.RANKS. It keeps both workers busy to the end of a build.
+    rank: int = 0
 
     def ready(self) -> bool:
         if self.prepare is not None:
@@ -143,7 +146,10 @@ class LocalPool(TaskPool):
 
     def _start(self) -> None:
         while len(self.running) < self.workers:
-            task = next((t for t in self.pending if t.ready()), None)
+            # Sorted first, then asked whether ready: a piece fixes its page numbers when
+            # it is ready, and must not be asked before a task ranked ahead of it starts.
+            ranked = sorted(self.pending, key=lambda t: t.rank)
+            task = next((t for t in ranked if t.ready()), None)
             if task is None:
                 return
             self.pending.remove(task)

@@ -31,6 +31,14 @@ from .keys import piece_keys
 from .planning import Plan
 from .pool import Failure, Task, TaskPool, run_apart
 
+# The order tasks start in, of those that can (Task.rank). An edition's front first (its
+# length moves every page number after it) and its colophon (it waits for all the rest);
+# then profiles' own PDFs, each of which decides its piece's fitting; the pieces last.
+# Pieces after own PDFs, not each after its own: at the end of a build both workers
+# share the pieces left, where one of them used to lay out the last own PDF, then its
+# piece, alone (and a piece prepared later guesses its page numbers better).
+RANKS = {"front or colophon": 0, "profile": 1, "piece": 2}
+
 
 def run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish, fits=None) -> None:
     """Feed the pool: profile jobs as they are, editions piece by piece, round by round.
@@ -54,7 +62,7 @@ def run_tasks(workspace, plan: Plan, todo, pool: TaskPool, cache, hints, finish,
             _advance(run, pool, cache, hints, finish)
     for job, _ in todo:
         if job.kind == "profile":
-            pool.submit(Task(job, build=build))
+            pool.submit(Task(job, build=build, rank=RANKS["profile"]))
     hashes = {job.key: inputs_hash for job, inputs_hash in todo}
     while pool.busy:
         for task, result in pool.completed():
@@ -135,7 +143,8 @@ def _take_or_send(run: EditionRun, pool: TaskPool, cache, specs: list[PieceSpec]
             run.cached += 1
     for spec in missing:
         prepare = functools.partial(_prepare, run.plan, spec.part)
-        pool.submit(Task(run.job, build=run.build, prepare=prepare))
+        rank = RANKS["front or colophon" if spec.part in (FRONT, BACK) else "piece"]
+        pool.submit(Task(run.job, build=run.build, prepare=prepare, rank=rank))
     run.pending += len(missing)
     run.rendered += len(missing)
     return len(missing)
