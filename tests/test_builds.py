@@ -602,7 +602,7 @@ def test_own_pdfs_start_before_the_pieces_they_decide(tmp_path):
     root = copy_sample(tmp_path / "ws")
     workspace = Workspace.load(root)
     pool = LocalPool(str(root), 1, workspace.config.limits)  # one worker: one order
-    started = []
+    started = []  # one worker: tasks finish in the order they start
     completed = pool.completed
 
     def recording():
